@@ -1,0 +1,23 @@
+# distill3d: `make test` runs the tests, `make demo` the main job.
+# Both create the environment .venv first when it is missing or outdated
+# (tools/setup_env.sh; idempotent, about a second when up to date).
+VENV ?= .venv
+PY := $(VENV)/bin/python
+DEMO_DIR ?= work_dirs/demo
+PYTEST_ARGS ?=
+
+.PHONY: env test demo data clean-data
+
+env:
+	bash tools/setup_env.sh $(VENV)
+
+test: env
+	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+demo: env
+	bash tools/demo.sh $(DEMO_DIR)
+
+data: env
+	$(PY) tools/create_synthetic_data.py kitti --out-dir data/synthetic_kitti
+	$(PY) tools/create_synthetic_data.py semantickitti \
+		--out-dir data/synthetic_semantickitti

@@ -1,0 +1,15 @@
+"""distill3d: knowledge distillation for mmdetection3d 1.x models.
+
+Importing the package (directly or through a config's ``custom_imports``)
+installs the CPU-support layer, allow-lists the types mmengine checkpoints
+need for weights-only loading, and registers distill3d's modules in
+mmdet3d's registries.
+"""
+from .cpu_support import enable_cpu_support
+from .utils import register_safe_globals
+
+enable_cpu_support()
+register_safe_globals()
+
+__version__ = '0.1.0'
+__all__ = ['__version__', 'enable_cpu_support', 'register_safe_globals']

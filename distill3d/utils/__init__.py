@@ -1,0 +1,4 @@
+from .data_root import set_data_root
+from .safe_globals import register_safe_globals, safe_globals
+
+__all__ = ['register_safe_globals', 'safe_globals', 'set_data_root']

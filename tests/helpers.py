@@ -1,0 +1,45 @@
+"""Helpers shared by the tests (importable as ``helpers``)."""
+import os.path as osp
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+
+
+def config_path(rel: str) -> str:
+    """Absolute path of a config of this repo."""
+    return osp.join(REPO, 'configs', rel)
+
+
+def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
+                   max_epochs: int = 1, batch_size: int = 2):
+    """Load a repo config and size it for a few CPU iterations in a test.
+
+    Args:
+        config (str): Config path relative to ``configs/``.
+        data_root (str): Data set root to point the config at.
+        work_dir (str): Runner work dir.
+        max_epochs (int): Training epochs.
+        batch_size (int): Train batch size.
+
+    Returns:
+        Config: The config.
+    """
+    from mmengine.config import Config
+
+    from distill3d.utils import set_data_root
+    cfg = Config.fromfile(config_path(config))
+    set_data_root(cfg, data_root)
+    cfg.work_dir = work_dir
+    cfg.train_cfg.max_epochs = max_epochs
+    cfg.train_cfg.val_interval = max_epochs
+    cfg.train_dataloader.batch_size = batch_size
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        cfg[key].num_workers = 0
+        cfg[key].persistent_workers = False
+    cfg.default_hooks.logger.interval = 1
+    cfg.default_hooks.checkpoint = dict(type='CheckpointHook', interval=1)
+    cfg.default_hooks.visualization = dict(type='Det3DVisualizationHook')
+    cfg.log_level = 'INFO'
+    cfg.randomness = dict(seed=0, deterministic=False)
+    return cfg
+
+

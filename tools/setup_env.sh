@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Create the distill3d environment in .venv (idempotent).
+#
+# Usage: bash tools/setup_env.sh [VENV_DIR]
+#
+# What it does (facts behind each step: ../shared/SETUP.md):
+#   1. creates VENV_DIR (default: .venv in the repo root) with the pinned
+#      build tools (setuptools>=77.0.3,<82 keeps pkg_resources importable);
+#   2. installs torch 2.13.0 (CPU wheel found through pip's find-links);
+#   3. builds mmcv 2.1.0 with its compiled ops once (--no-build-isolation so
+#      torch is importable during the build, optimised flags, no debug info)
+#      and caches the wheel in $DISTILL3D_CACHE (default
+#      ~/.cache/distill3d/wheels), reusing it on later runs;
+#   4. installs mmengine, mmdet, mmdet3d (without its heavy declared deps, with
+#      the modules its import really needs), spconv, and the test tools, all
+#      pinned by requirements/constraints.txt;
+#   5. installs distill3d in editable mode and checks that mmcv's ops exist.
+# A marker file records a hash of this script; a complete venv whose marker
+# matches is left alone, so re-running costs about a second.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${1:-$ROOT/.venv}"
+CACHE="${DISTILL3D_CACHE:-$HOME/.cache/distill3d/wheels}"
+PYTHON="${PYTHON:-python3}"
+MARKER="$VENV/.distill3d-env"
+STAMP="$(cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt \
+         | sha256sum | cut -c1-16)"
+
+log() { printf '[setup_env %(%H:%M:%S)T] %s\n' -1 "$*"; }
+
+if [[ -f "$MARKER" && "$(cat "$MARKER")" == "$STAMP" ]]; then
+  log "environment $VENV is up to date"
+  exit 0
+fi
+
+start=$SECONDS
+if [[ ! -x "$VENV/bin/python" ]]; then
+  log "creating virtual environment $VENV"
+  "$PYTHON" -m venv "$VENV"
+fi
+PY="$VENV/bin/python"
+PIP=("$PY" -m pip --disable-pip-version-check)
+
+log "build tools and torch"
+"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
+
+mkdir -p "$CACHE"
+MMCV_WHL="$(ls "$CACHE"/mmcv-2.1.0-*.whl 2>/dev/null | head -n1 || true)"
+if [[ -z "$MMCV_WHL" ]]; then
+  log "building mmcv 2.1.0 with ops (one time, several minutes on 2 cores)"
+  tmp="$(mktemp -d)"
+  # CFLAGS replaces Python's default flags, so -O3/-DNDEBUG are restated.
+  MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+    CFLAGS="-DNDEBUG -O3 -fwrapv -g0" \
+    "${PIP[@]}" wheel -q --no-deps --no-build-isolation \
+      --no-binary mmcv -w "$tmp" "mmcv==2.1.0"
+  mv "$tmp"/mmcv-2.1.0-*.whl "$CACHE"/
+  rm -rf "$tmp"
+  MMCV_WHL="$(ls "$CACHE"/mmcv-2.1.0-*.whl | head -n1)"
+else
+  log "reusing cached mmcv wheel $MMCV_WHL"
+fi
+
+log "mmcv, mmengine, mmdet and runtime deps"
+"${PIP[@]}" install -q "$MMCV_WHL" -r "$ROOT/requirements/runtime.txt" \
+  -c "$ROOT/requirements/constraints.txt"
+log "mmdet3d and its import-time deps (without its declared heavy deps)"
+"${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/nodeps.txt" \
+  -c "$ROOT/requirements/constraints.txt" 2>&1 \
+  | grep -v "dependency resolver\|which is not installed\|but you have" || true
+log "test tools and distill3d (editable)"
+"${PIP[@]}" install -q -r "$ROOT/requirements/tests.txt" \
+  -c "$ROOT/requirements/constraints.txt"
+"${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
+
+log "checking mmcv ops and imports"
+"$PY" - <<'PYEOF'
+from mmcv.utils.ext_loader import check_ops_exist
+assert check_ops_exist(), 'mmcv was installed without its compiled ops'
+import mmdet3d.models, mmdet3d.datasets, mmdet3d.evaluation  # noqa
+import spconv.pytorch  # noqa
+import distill3d  # noqa
+print('ok: mmcv ops present, mmdet3d/spconv/distill3d import')
+PYEOF
+echo "$STAMP" > "$MARKER"
+log "environment ready in $((SECONDS - start)) s"
