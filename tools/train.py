@@ -18,6 +18,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from distill3d.utils import use_gloo_on_cpu
+
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train a 3D model')
@@ -96,6 +98,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
         cfg.sync_bn = args.sync_bn
     if args.ceph:
         cfg.backend_args = dict(backend='petrel')
+    use_gloo_on_cpu(cfg)
     if args.resume == 'auto':
         cfg.resume = True
         cfg.load_from = None

@@ -7,6 +7,8 @@ the layer runs with ``ConvAlgo.Native`` and adds bias (and any activation)
 after the convolution; weights keep spconv's KRSC layout, so checkpoints are
 unchanged. CUDA inputs take spconv's own path untouched.
 """
+import warnings
+
 from .dispatch import ROUTED, announce
 
 
@@ -17,8 +19,11 @@ def register() -> bool:
         bool: False if spconv is not installed.
     """
     try:
-        from spconv.core import ConvAlgo
-        from spconv.pytorch import conv as spconv_conv
+        with warnings.catch_warnings():
+            # spconv 2.3.6 decorates with torch.cuda.amp.custom_fwd at import
+            warnings.simplefilter('ignore', FutureWarning)
+            from spconv.core import ConvAlgo
+            from spconv.pytorch import conv as spconv_conv
         from cumm import tensorview as tv
     except ImportError:
         return False
