@@ -26,9 +26,14 @@ def synthetic_kitti(tmp_path_factory) -> str:
 @pytest.fixture(scope='session')
 def synthetic_semantickitti(tmp_path_factory) -> str:
     """A small synthetic SemanticKITTI data set (session-wide)."""
-    from distill3d.datasets.synthetic import semantickitti as sk
+    from distill3d.datasets.synthetic.semantickitti import (
+        SemanticKittiSynthConfig, create_semantickitti_dataset)
     root = str(tmp_path_factory.mktemp('synthetic_semantickitti'))
-    sk.create_semantickitti_dataset(root, seed=0, cfg=sk.small_config())
+    create_semantickitti_dataset(
+        root,
+        seed=0,
+        cfg=SemanticKittiSynthConfig(
+            train_seqs=(0, ), val_seqs=(8, ), frames_per_seq=3))
     return root
 
 

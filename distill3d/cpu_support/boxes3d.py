@@ -25,7 +25,9 @@ def points_in_boxes_all_cpu(points: torch.Tensor,
         'Points and boxes should have the same batch size'
     if boxes.shape[1] == 0:
         return points.new_zeros(points.shape[:2] + (0, ), dtype=torch.int)
-    return points_in_boxes_cpu(points.float(), boxes.float()).int()
+    # mmcv's CPU op returns a transposed view; the CUDA op is contiguous.
+    return points_in_boxes_cpu(points.float(),
+                               boxes.float()).int().contiguous()
 
 
 def points_in_boxes_part_cpu(points: torch.Tensor,
@@ -47,7 +49,13 @@ def points_in_boxes_part_cpu(points: torch.Tensor,
 
 
 def _to_xywhr(boxes: torch.Tensor) -> torch.Tensor:
-    """(N, 7) (x, y, z, dx, dy, dz, rz) -> (N, 5) BEV (x, y, dx, dy, rz)."""
+    """(N, 7) (x, y, z, dx, dy, dz, rz) -> (N, 5) BEV (x, y, dx, dy, rz).
+
+    mmcv's rotated-box ops must then be called with ``clockwise=True``:
+    their native angle turns x towards y, i.e. counter-clockwise in the
+    y-up LiDAR / depth frame like the iou3d kernels' heading (their
+    ``clockwise=False`` negates it).
+    """
     return boxes[:, [0, 1, 3, 4, 6]].float()
 
 
@@ -66,7 +74,7 @@ def boxes_overlap_bev_cpu(boxes_a: torch.Tensor,
     if boxes_a.shape[0] == 0 or boxes_b.shape[0] == 0:
         return boxes_a.new_zeros(boxes_a.shape[0], boxes_b.shape[0])
     iof = box_iou_rotated(
-        _to_xywhr(boxes_a), _to_xywhr(boxes_b), mode='iof', clockwise=False)
+        _to_xywhr(boxes_a), _to_xywhr(boxes_b), mode='iof', clockwise=True)
     area_a = (boxes_a[:, 3] * boxes_a[:, 4]).float()
     return iof * area_a[:, None]
 
@@ -85,8 +93,12 @@ def nms3d_cpu(boxes: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     if boxes.shape[0] == 0:
         return boxes.new_zeros(0, dtype=torch.long)
     scores = torch.arange(boxes.shape[0], 0, -1, dtype=torch.float32)
-    _, keep = nms_rotated(
-        _to_xywhr(boxes), scores, iou_threshold, clockwise=False)
+    # nms_rotated suppresses IoU >= thr, the CUDA kernel IoU > thr: pass
+    # the next float32 above thr (IoU >= next(thr) <=> IoU > thr).
+    thr = torch.nextafter(
+        torch.tensor(iou_threshold, dtype=torch.float32),
+        torch.tensor(float('inf'))).item()
+    _, keep = nms_rotated(_to_xywhr(boxes), scores, thr, clockwise=True)
     return keep.long().sort().values
 
 

@@ -16,7 +16,8 @@ def _sq_dist(centres: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
 
 
 def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int,
-                   xyz: torch.Tensor, center_xyz: torch.Tensor) -> torch.Tensor:
+                   xyz: torch.Tensor,
+                   center_xyz: torch.Tensor) -> torch.Tensor:
     """Ball query with mmcv's rule.
 
     For each centre, the first ``sample_num`` points (in index order) whose

@@ -29,9 +29,13 @@ def three_nn_cpu(target: torch.Tensor, source: torch.Tensor):
             diff = target[b, s:s + CHUNK, None, :].double() - \
                 source[b, None, :, :].double()
             d2 = (diff * diff).sum(-1)
-            top = torch.topk(d2, k, dim=1, largest=False)
-            dist2[b, s:s + CHUNK, :k] = top.values
-            idx[b, s:s + CHUNK, :k] = top.indices
+            # argmin takes the first minimum: equal distances keep index
+            # order like the kernel's strict '<' (topk does not).
+            for j in range(k):
+                best = d2.argmin(1, keepdim=True)
+                dist2[b, s:s + CHUNK, j] = d2.gather(1, best)[:, 0]
+                idx[b, s:s + CHUNK, j] = best[:, 0]
+                d2.scatter_(1, best, float('inf'))
     return dist2.to(target.dtype), idx.int()
 
 

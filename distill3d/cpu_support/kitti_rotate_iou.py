@@ -31,28 +31,31 @@ def rotate_iou_cpu_eval(boxes: np.ndarray,
         device_id (int): Unused, kept for the signature.
 
     Returns:
-        np.ndarray: (N, K) values in ``boxes``' dtype.
+        np.ndarray: (N, K) float32 values (the numba version computes and
+        returns float32 whatever the input dtype).
     """
     from mmcv.ops import box_iou_rotated
 
     from .dispatch import announce
     announce()
-    dtype = boxes.dtype
     a = torch.from_numpy(np.ascontiguousarray(boxes, dtype=np.float32))
     b = torch.from_numpy(np.ascontiguousarray(query_boxes, dtype=np.float32))
     if a.shape[0] == 0 or b.shape[0] == 0:
-        return np.zeros((a.shape[0], b.shape[0]), dtype=dtype)
+        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
+    # box_iou_rotated's native angle turns x towards y (counter-clockwise
+    # in a y-up frame); clockwise=False negates it, which gives the numba
+    # kernel's corners (cx + cos*u + sin*v, cy - sin*u + cos*v).
     if criterion == -1:
-        out = box_iou_rotated(a, b, mode='iou', clockwise=True)
+        out = box_iou_rotated(a, b, mode='iou', clockwise=False)
     elif criterion in (0, 2):
-        out = box_iou_rotated(a, b, mode='iof', clockwise=True)
+        out = box_iou_rotated(a, b, mode='iof', clockwise=False)
         if criterion == 2:
             out = out * (a[:, 2] * a[:, 3])[:, None]
     elif criterion == 1:
-        out = box_iou_rotated(b, a, mode='iof', clockwise=True).t()
+        out = box_iou_rotated(b, a, mode='iof', clockwise=False).t()
     else:
         raise ValueError(f'criterion must be -1, 0, 1 or 2, got {criterion}')
-    return out.numpy().astype(dtype)
+    return np.ascontiguousarray(out.numpy())
 
 
 def register() -> bool:

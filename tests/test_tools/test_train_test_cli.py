@@ -54,7 +54,7 @@ def test_train_resume_test_cli(synthetic_kitti, tmp_path):
     os.makedirs(tmp_path / 'data')
     os.symlink(synthetic_kitti, tmp_path / 'data' / 'synthetic_kitti')
     work = str(tmp_path / 'work')
-    out = _run(['tools/train.py', config_path(PP), '--work-dir', work] +
+    out = _run([osp.join(REPO, 'tools/train.py'), config_path(PP), '--work-dir', work] +
                _options(synthetic_kitti), cwd=tmp_path)
     # the CPU-support layer announced itself in the runner's log
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
@@ -68,7 +68,7 @@ def test_train_resume_test_cli(synthetic_kitti, tmp_path):
     opts = _options(synthetic_kitti)
     opts[opts.index('train_cfg.max_epochs=1')] = 'train_cfg.max_epochs=2'
     out = _run([
-        'tools/train.py',
+        osp.join(REPO, 'tools/train.py'),
         config_path(PP), '--work-dir', work, '--resume', ckpt1
     ] + opts, cwd=tmp_path)
     assert 'resumed epoch: 1' in out
@@ -81,7 +81,7 @@ def test_train_resume_test_cli(synthetic_kitti, tmp_path):
     assert float(step2) == 2 * float(step1)
 
     out = _run([
-        'tools/test.py',
+        osp.join(REPO, 'tools/test.py'),
         config_path(PP),
         osp.join(work, 'epoch_2.pth'), '--work-dir',
         str(tmp_path / 'test')
