@@ -7,7 +7,8 @@ routes only CPU inputs to them; CUDA inputs keep the compiled kernels.
 :func:`enable_cpu_support` runs when ``distill3d`` is imported.
 """
 from . import (boxes3d, grouping, interpolate, kitti_rotate_iou,
-               roipoint_pool3d, sampling, scatter, sparse_conv, spconv_cpu)
+               mmengine_dist, roipoint_pool3d, sampling, scatter, sparse_conv,
+               spconv_cpu)
 from .dispatch import ROUTED
 
 _ENABLED = False
@@ -24,6 +25,7 @@ def enable_cpu_support() -> None:
                    roipoint_pool3d, sparse_conv):
         module.register()
     spconv_cpu.register()
+    mmengine_dist.register()
     _ENABLED = True
 
 

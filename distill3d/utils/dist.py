@@ -5,9 +5,11 @@ from mmengine.logging import print_log
 
 
 def use_gloo_on_cpu(cfg: Config) -> None:
-    """Switch a distributed run on a machine without GPUs to gloo.
+    """Set a distributed run on a machine without GPUs up for CPU.
 
-    mmdet3d's default runtime asks for NCCL, which needs CUDA. Used by
+    mmdet3d's default runtime asks for NCCL, which needs CUDA: use gloo. And
+    mmengine gives DistributedDataParallel ``device_ids=[LOCAL_RANK]``,
+    which DDP rejects for CPU modules: use ``device_ids=None``. Used by
     ``tools/train.py`` and ``tools/test.py`` after the launcher is set.
 
     Args:
@@ -15,8 +17,14 @@ def use_gloo_on_cpu(cfg: Config) -> None:
     """
     if cfg.get('launcher', 'none') == 'none' or torch.cuda.is_available():
         return
-    dist_cfg = cfg.setdefault('env_cfg', {}).setdefault('dist_cfg', {})
-    if dist_cfg.get('backend', 'nccl') == 'nccl':
-        dist_cfg['backend'] = 'gloo'
+    if cfg.get('env_cfg', None) is None:
+        cfg.env_cfg = dict()
+    if cfg.env_cfg.get('dist_cfg', None) is None:
+        cfg.env_cfg.dist_cfg = dict()
+    if cfg.env_cfg.dist_cfg.get('backend', 'nccl') == 'nccl':
+        cfg.env_cfg.dist_cfg.backend = 'gloo'
         print_log('no CUDA device: distributed backend nccl -> gloo',
                   logger='current')
+    if cfg.get('model_wrapper_cfg', None) is None:
+        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel')
+    cfg.model_wrapper_cfg.setdefault('device_ids', None)
