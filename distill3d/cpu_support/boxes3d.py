@@ -1,11 +1,15 @@
 """CPU 3D box ops: points in boxes, BEV overlaps and 3D NMS.
 
-They reuse mmcv's own CPU kernels where they exist (``points_in_boxes_cpu``,
-``box_iou_rotated``, ``nms_rotated``, ``nms``) instead of new geometry code.
+Points in boxes and axis-aligned NMS reuse mmcv's own CPU kernels
+(``points_in_boxes_cpu``, ``nms``). Rotated overlaps use exact polygon
+intersection (:mod:`.rotated_overlap`), because mmcv's CPU
+``box_iou_rotated`` is unstable for (nearly) coincident boxes.
 """
+import numpy as np
 import torch
 
 from .dispatch import route_ext_function, route_module_function
+from .rotated_overlap import rotated_intersection, rotated_iou
 
 
 def points_in_boxes_all_cpu(points: torch.Tensor,
@@ -51,12 +55,10 @@ def points_in_boxes_part_cpu(points: torch.Tensor,
 def _to_xywhr(boxes: torch.Tensor) -> torch.Tensor:
     """(N, 7) (x, y, z, dx, dy, dz, rz) -> (N, 5) BEV (x, y, dx, dy, rz).
 
-    mmcv's rotated-box ops must then be called with ``clockwise=True``:
-    their native angle turns x towards y, i.e. counter-clockwise in the
-    y-up LiDAR / depth frame like the iou3d kernels' heading (their
-    ``clockwise=False`` negates it).
+    The heading turns x towards y (counter-clockwise in the y-up LiDAR
+    frame), like the iou3d kernels'.
     """
-    return boxes[:, [0, 1, 3, 4, 6]].float()
+    return boxes[:, [0, 1, 3, 4, 6]].detach().double().cpu()
 
 
 def boxes_overlap_bev_cpu(boxes_a: torch.Tensor,
@@ -68,19 +70,38 @@ def boxes_overlap_bev_cpu(boxes_a: torch.Tensor,
         boxes_b (torch.Tensor): (M, 7) boxes.
 
     Returns:
-        torch.Tensor: (N, M) overlap areas.
+        torch.Tensor: (N, M) float32 overlap areas.
     """
-    from mmcv.ops import box_iou_rotated
-    if boxes_a.shape[0] == 0 or boxes_b.shape[0] == 0:
-        return boxes_a.new_zeros(boxes_a.shape[0], boxes_b.shape[0])
-    iof = box_iou_rotated(
-        _to_xywhr(boxes_a), _to_xywhr(boxes_b), mode='iof', clockwise=True)
-    area_a = (boxes_a[:, 3] * boxes_a[:, 4]).float()
-    return iof * area_a[:, None]
+    inter, _, _ = rotated_intersection(
+        _to_xywhr(boxes_a).numpy(), _to_xywhr(boxes_b).numpy())
+    return torch.from_numpy(inter).float()
+
+
+def greedy_nms(iou: np.ndarray, iou_threshold: float) -> np.ndarray:
+    """Greedy NMS over boxes sorted by score, suppressing IoU > threshold.
+
+    Args:
+        iou (np.ndarray): (N, N) pairwise IoU.
+        iou_threshold (float): Suppression threshold.
+
+    Returns:
+        np.ndarray: Indices of the kept boxes, ascending.
+    """
+    suppressed = np.zeros(len(iou), dtype=bool)
+    keep = []
+    for i in range(len(iou)):
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        suppressed |= iou[i] > iou_threshold
+    return np.asarray(keep, dtype=np.int64)
 
 
 def nms3d_cpu(boxes: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     """Greedy rotated BEV NMS over boxes already sorted by score.
+
+    Like mmcv's CUDA kernel, a box is suppressed by a kept, higher-scored
+    box whose BEV IoU with it is strictly above the threshold.
 
     Args:
         boxes (torch.Tensor): (N, 7) boxes in descending score order.
@@ -89,17 +110,11 @@ def nms3d_cpu(boxes: torch.Tensor, iou_threshold: float) -> torch.Tensor:
     Returns:
         torch.Tensor: (K, ) long indices of kept boxes, in input order.
     """
-    from mmcv.ops import nms_rotated
     if boxes.shape[0] == 0:
         return boxes.new_zeros(0, dtype=torch.long)
-    scores = torch.arange(boxes.shape[0], 0, -1, dtype=torch.float32)
-    # nms_rotated suppresses IoU >= thr, the CUDA kernel IoU > thr: pass
-    # the next float32 above thr (IoU >= next(thr) <=> IoU > thr).
-    thr = torch.nextafter(
-        torch.tensor(iou_threshold, dtype=torch.float32),
-        torch.tensor(float('inf'))).item()
-    _, keep = nms_rotated(_to_xywhr(boxes), scores, thr, clockwise=True)
-    return keep.long().sort().values
+    xywhr = _to_xywhr(boxes).numpy()
+    return torch.from_numpy(
+        greedy_nms(rotated_iou(xywhr, xywhr), iou_threshold))
 
 
 def nms3d_normal_cpu(boxes: torch.Tensor,

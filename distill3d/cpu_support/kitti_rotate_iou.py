@@ -34,28 +34,26 @@ def rotate_iou_cpu_eval(boxes: np.ndarray,
         np.ndarray: (N, K) float32 values (the numba version computes and
         returns float32 whatever the input dtype).
     """
-    from mmcv.ops import box_iou_rotated
-
     from .dispatch import announce
+    from .rotated_overlap import rotated_intersection
     announce()
-    a = torch.from_numpy(np.ascontiguousarray(boxes, dtype=np.float32))
-    b = torch.from_numpy(np.ascontiguousarray(query_boxes, dtype=np.float32))
-    if a.shape[0] == 0 or b.shape[0] == 0:
-        return np.zeros((a.shape[0], b.shape[0]), dtype=np.float32)
-    # box_iou_rotated's native angle turns x towards y (counter-clockwise
-    # in a y-up frame); clockwise=False negates it, which gives the numba
-    # kernel's corners (cx + cos*u + sin*v, cy - sin*u + cos*v).
+    # The numba kernel's corners are (cx + cos*u + sin*v, cy - sin*u +
+    # cos*v): positive angles turn clockwise.
+    inter, area_a, area_b = rotated_intersection(
+        boxes, query_boxes, clockwise=True)
     if criterion == -1:
-        out = box_iou_rotated(a, b, mode='iou', clockwise=False)
-    elif criterion in (0, 2):
-        out = box_iou_rotated(a, b, mode='iof', clockwise=False)
-        if criterion == 2:
-            out = out * (a[:, 2] * a[:, 3])[:, None]
+        union = area_a[:, None] + area_b[None, :] - inter
+        out = np.where(union > 0, inter / np.maximum(union, 1e-12), 0.)
+    elif criterion == 0:
+        out = inter / np.maximum(area_a[:, None], 1e-12)
     elif criterion == 1:
-        out = box_iou_rotated(b, a, mode='iof', clockwise=False).t()
+        out = inter / np.maximum(area_b[None, :], 1e-12)
+    elif criterion == 2:
+        out = inter
     else:
         raise ValueError(f'criterion must be -1, 0, 1 or 2, got {criterion}')
-    return np.ascontiguousarray(out.numpy())
+    # the numba version computes and returns float32 whatever the input
+    return np.ascontiguousarray(out, dtype=np.float32)
 
 
 def register() -> bool:

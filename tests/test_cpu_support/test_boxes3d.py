@@ -279,3 +279,16 @@ def test_boxes_overlap_bev_agrees_with_mmdet3d_lidar_boxes():
     iou = inter / (vol_a + vol_b - inter)
     assert expected.max() > 0.1
     assert torch.allclose(iou, expected, atol=1e-4)
+
+
+def test_nms3d_suppresses_near_duplicates():
+    """A box and its float32-jittered copy overlap fully: NMS keeps one."""
+    from mmcv.ops import nms3d
+    gen = torch.Generator().manual_seed(1)
+    boxes = torch.rand(100, 7, generator=gen) * torch.tensor(
+        [70., 80., 2., 4., 2., 2., 6.28]) + torch.tensor(
+            [0., 0., 0., 1., 1., 1., -3.14])
+    boxes = boxes[:1].repeat(2, 1)
+    boxes[1, :6] += 1e-6
+    keep = nms3d(boxes, torch.tensor([0.9, 0.8]), 0.5)
+    assert keep.tolist() == [0]

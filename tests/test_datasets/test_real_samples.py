@@ -14,7 +14,8 @@ from mmdet3d.utils import register_all_modules
 from distill3d.utils import set_data_root
 from helpers import config_path
 
-PP = 'pointpillars/pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py'
+PP = ('pointpillars/'
+      'pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py')
 CY = 'cylinder3d/cylinder3d_1xb2-cpu_synthetic-semantickitti.py'
 
 

@@ -10,7 +10,8 @@ from mmengine.runner import Runner
 from helpers import cpu_runner_cfg
 
 DETECTORS = [
-    'pointpillars/pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'pointpillars/'
+    'pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'second/second_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'point_rcnn/point-rcnn_1xb2-cpu_synthetic-kitti-3d-3class.py',
 ]

@@ -10,7 +10,8 @@ import torch
 
 from helpers import REPO, config_path
 
-PP = 'pointpillars/pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py'
+PP = ('pointpillars/'
+      'pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py')
 
 
 def _run(args, cwd):
@@ -54,8 +55,10 @@ def test_train_resume_test_cli(synthetic_kitti, tmp_path):
     os.makedirs(tmp_path / 'data')
     os.symlink(synthetic_kitti, tmp_path / 'data' / 'synthetic_kitti')
     work = str(tmp_path / 'work')
-    out = _run([osp.join(REPO, 'tools/train.py'), config_path(PP), '--work-dir', work] +
-               _options(synthetic_kitti), cwd=tmp_path)
+    out = _run([
+        osp.join(REPO, 'tools/train.py'),
+        config_path(PP), '--work-dir', work
+    ] + _options(synthetic_kitti), cwd=tmp_path)
     # the CPU-support layer announced itself in the runner's log
     log = open(glob.glob(osp.join(work, '*', '*.log'))[0]).read()
     assert 'distill3d CPU support' in log

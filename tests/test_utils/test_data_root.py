@@ -3,7 +3,8 @@ from mmengine.config import Config
 from distill3d.utils import set_data_root
 from helpers import config_path
 
-PP = 'pointpillars/pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py'
+PP = ('pointpillars/'
+      'pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py')
 
 
 def test_set_data_root_rewrites_every_derived_path():

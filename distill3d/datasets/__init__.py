@@ -1,0 +1,1 @@
+"""Data sets and data tools of distill3d."""
