@@ -1,0 +1,58 @@
+"""A Runner that wraps a config's model into a distiller.
+
+mmengine refuses duplicate keys among ``_base_`` files, so a distillation
+base config cannot define ``model`` next to the user's mmdet3d config.
+Instead it defines ``distiller`` (the method) and ``runner_type =
+'Distill3DRunner'``; the user's config adds ``teacher_cfg`` and
+``teacher_ckpt``. This runner turns that into
+``model = dict(**distiller, student=<the config's model>, teacher=...)``.
+"""
+import copy
+
+from mmengine.config import Config, ConfigDict
+# mmengine's root registry: tools build runners before mmdet3d's scope is set
+from mmengine.registry import RUNNERS
+from mmengine.runner import Runner
+
+
+def build_distill_cfg(cfg: Config) -> Config:
+    """Return a copy of ``cfg`` whose model is the distiller.
+
+    Args:
+        cfg (Config): A config with ``distiller``, ``teacher_cfg`` and
+            optionally ``teacher_ckpt`` (model already wrapped: unchanged).
+
+    Returns:
+        Config: The config to build the Runner from.
+    """
+    cfg = copy.deepcopy(cfg)
+    if cfg.model.get('type') == 'Distiller3D':
+        return cfg
+    distiller = cfg.get('distiller', None)
+    if distiller is None:
+        raise KeyError('a distillation config needs `distiller` (inherit a '
+                       'configs/_base_/distill/*.py file)')
+    if cfg.get('teacher_cfg', None) is None:
+        raise KeyError('a distillation config needs `teacher_cfg`: the '
+                       "teacher's config path (mmdet3d:: allowed) or model "
+                       'dict')
+    model = ConfigDict(copy.deepcopy(distiller))
+    model.student = cfg.model
+    model.teacher = cfg.teacher_cfg
+    model.teacher_ckpt = cfg.get('teacher_ckpt', None)
+    cfg.model = model
+    return cfg
+
+
+@RUNNERS.register_module()
+class Distill3DRunner(Runner):
+    """mmengine's Runner, with the model wrapped by the config's distiller.
+
+    Training, validation (of the student), checkpointing, resuming and the
+    distributed launchers are mmengine's own.
+    """
+
+    @classmethod
+    def from_cfg(cls, cfg: Config) -> 'Distill3DRunner':
+        """Build the runner from a distillation config."""
+        return super().from_cfg(build_distill_cfg(cfg))

@@ -1,0 +1,3 @@
+from .channel_adapter import ChannelAdapter
+
+__all__ = ['ChannelAdapter']

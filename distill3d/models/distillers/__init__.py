@@ -1,0 +1,3 @@
+from .distiller3d import Distiller3D, load_model_cfg
+
+__all__ = ['Distiller3D', 'load_model_cfg']

@@ -1,0 +1,397 @@
+"""Distiller3D: knowledge distillation around any mmdet3d 1.x model."""
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+from mmengine.config import Config, ConfigDict
+from mmengine.logging import print_log
+from mmengine.model import BaseModel
+from mmengine.runner.checkpoint import _load_checkpoint
+from torch import Tensor, nn
+
+from mmdet3d.registry import MODELS
+from ..recorders import (ModuleRecorder, Record, RecordSpec,
+                         infer_out_channels, match_rows)
+
+ModelCfg = Union[dict, ConfigDict]
+
+
+class _TeacherDone(Exception):
+    """Raised by the last teacher recorder to end the teacher forward."""
+
+
+class _DistillTerm:
+    """One ``loss_kd_*`` term: loss module, record specs and adapter name."""
+
+    def __init__(self, name: str, loss: nn.Module, student: RecordSpec,
+                 teacher: RecordSpec, adapter: Optional[str]):
+        self.name = name
+        self.loss = loss
+        self.student = student
+        self.teacher = teacher
+        self.adapter = adapter
+
+
+def load_model_cfg(cfg: Union[str, ModelCfg]) -> ConfigDict:
+    """A model config from a dict or a config file (``mmdet3d::`` allowed).
+
+    Args:
+        cfg (str | dict): Model config, or a config file whose ``model`` is
+            taken.
+
+    Returns:
+        ConfigDict: The model config.
+    """
+    if isinstance(cfg, str):
+        return ConfigDict(Config.fromfile(cfg).model)
+    cfg = ConfigDict(cfg)
+    if 'type' not in cfg and 'model' in cfg:
+        cfg = ConfigDict(cfg.model)
+    return cfg
+
+
+@MODELS.register_module()
+class Distiller3D(BaseModel):
+    """Distils a frozen teacher into a student mmdet3d model.
+
+    The teacher is built from its own config, loaded from ``teacher_ckpt``
+    on CPU at build time (before any DDP wrap), frozen and kept in eval mode
+    even when the distiller is in train mode (its data preprocessor follows
+    the distiller's mode so that voxel limits match the student's). Student
+    and teacher keep their own data preprocessors, so they may voxelize
+    differently, and the teacher may read its own inputs from the batch
+    (``teacher_inputs``). The teacher runs under ``no_grad``, computes no
+    loss and no post-processing, and stops as soon as every recorded teacher
+    module has produced its output. Predict / tensor modes run the student
+    only.
+
+    Each distillation term of ``distill_losses`` names the student and
+    teacher modules to record (a module name, or a dict with ``module``,
+    ``output``, ``xyz``, ``kind``; see :class:`RecordSpec`) and, optionally,
+    an ``adapter`` (e.g. ``dict(type='ChannelAdapter')``; channels inferred
+    from the modules when omitted) applied to the student tensor. Adapters
+    and loss modules belong to the distiller, never to the student.
+
+    Args:
+        student (dict): Student model config.
+        teacher (dict | str): Teacher model config, or a config file path
+            (``mmdet3d::`` paths allowed) whose ``model`` is used.
+        teacher_ckpt (str, optional): Teacher checkpoint. None keeps the
+            teacher's own initialisation (for tests; a warning is logged).
+        distill_losses (dict): ``{'loss_kd_<name>': dict(type=..., student=
+            ..., teacher=..., adapter=..., **loss_kwargs)}``.
+        teacher_inputs (dict, optional): ``{teacher_key: batch_key}``: the
+            teacher reads ``inputs[batch_key]`` as its ``teacher_key`` (e.g.
+            ``dict(points='teacher_points')``); those batch keys are removed
+            from the student's inputs.
+        teacher_ckpt_strict (bool): Fail when the checkpoint's keys do not
+            fit the teacher. Defaults to True.
+        data_preprocessor (dict, optional): The distiller's own
+            preprocessor: casts and moves data only. Defaults to
+            ``BaseDataPreprocessor``.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 student: ModelCfg,
+                 teacher: Union[ModelCfg, str],
+                 teacher_ckpt: Optional[str] = None,
+                 distill_losses: Optional[Dict[str, dict]] = None,
+                 teacher_inputs: Optional[Dict[str, str]] = None,
+                 teacher_ckpt_strict: bool = True,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
+        super().__init__(
+            data_preprocessor=data_preprocessor
+            or dict(type='BaseDataPreprocessor'),
+            init_cfg=init_cfg)
+        self.student = MODELS.build(load_model_cfg(student))
+        self.teacher = MODELS.build(load_model_cfg(teacher))
+        if teacher_ckpt is not None:
+            self._load_teacher(teacher_ckpt, teacher_ckpt_strict)
+            # keep mmengine's Runner from re-initialising loaded weights
+            self.teacher.is_init = True
+        else:
+            print_log(
+                'Distiller3D: no teacher_ckpt given, the teacher keeps its '
+                'initial (untrained) weights', logger='current',
+                level=30)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        self.teacher_ckpt = teacher_ckpt
+        self.teacher_inputs = dict(teacher_inputs or {})
+
+        #: multiplies every loss_kd_* term (DistillLossWeightHook sets it)
+        self.kd_weight_scale = 1.0
+        #: False after StopDistillHook: no teacher forward, no KD terms
+        self.distill_enabled = True
+
+        self.adapters = nn.ModuleDict()
+        self.distill_losses = nn.ModuleDict()
+        self._terms: List[_DistillTerm] = []
+        self._student_recorders: Dict[str, ModuleRecorder] = OrderedDict()
+        self._teacher_recorders: Dict[str, ModuleRecorder] = OrderedDict()
+        for name, cfg in (distill_losses or {}).items():
+            self._add_term(name, dict(cfg))
+
+    # ------------------------------------------------------------------
+    # build
+    # ------------------------------------------------------------------
+    def _load_teacher(self, path: str, strict: bool) -> None:
+        if not path.startswith(('http://', 'https://', 's3://')) and \
+                not osp.isfile(path):
+            raise FileNotFoundError(
+                f'teacher_ckpt {path!r} does not exist (train the teacher '
+                'first, or fix the path)')
+        try:
+            ckpt = _load_checkpoint(path, map_location='cpu')
+        except Exception as exc:
+            raise RuntimeError(
+                f'teacher_ckpt {path!r} could not be read: {exc}') from exc
+        state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) \
+            else None
+        if not isinstance(state, dict):
+            raise RuntimeError(f'teacher_ckpt {path!r} holds no state_dict')
+        state = OrderedDict(
+            (k[len('module.'):] if k.startswith('module.') else k, v)
+            for k, v in state.items())
+        own = self.teacher.state_dict()
+        missing = [k for k in own if k not in state]
+        unexpected = [k for k in state if k not in own]
+        shape = [
+            k for k in own
+            if k in state and tuple(state[k].shape) != tuple(own[k].shape)
+        ]
+        if missing or unexpected or shape:
+            msg = (f'teacher_ckpt {path!r} does not fit the teacher config: '
+                   f'{len(missing)} missing keys {missing[:5]}, '
+                   f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
+                   f'{len(shape)} shape mismatches {shape[:5]}')
+            if strict or shape:
+                raise ValueError(
+                    msg + ' (set teacher_ckpt_strict=False to load the '
+                    'matching keys anyway)')
+            print_log(msg, logger='current', level=30)
+        self.teacher.load_state_dict(state, strict=False)
+        print_log(f'Distiller3D: teacher loaded from {path}',
+                  logger='current')
+
+    def _recorder(self, side: str, spec: RecordSpec) -> ModuleRecorder:
+        table = self._student_recorders if side == 'student' \
+            else self._teacher_recorders
+        if spec.key not in table:
+            model = self.student if side == 'student' else self.teacher
+            hook = self._teacher_recorded if side == 'teacher' else None
+            table[spec.key] = ModuleRecorder(model, spec, side, hook)
+        return table[spec.key]
+
+    def _add_term(self, name: str, cfg: dict) -> None:
+        if not name.startswith('loss_kd_'):
+            raise ValueError(f'distill_losses key {name!r} must start with '
+                             "'loss_kd_' (mmengine sums keys with 'loss')")
+        for key in ('type', 'student', 'teacher'):
+            if key not in cfg:
+                raise KeyError(f'distill_losses.{name} needs {key!r}')
+        s_spec = RecordSpec(cfg.pop('student'))
+        t_spec = RecordSpec(cfg.pop('teacher'))
+        adapter = cfg.pop('adapter', None)
+        s_rec = self._recorder('student', s_spec)
+        t_rec = self._recorder('teacher', t_spec)
+        loss = MODELS.build(cfg)
+        takes_records = getattr(loss, 'takes_records', False)
+        s_ch = infer_out_channels(s_rec.module, s_spec.output)
+        t_ch = infer_out_channels(t_rec.module, t_spec.output)
+        if getattr(loss, 'is_logit_loss', False):
+            self._check_classes(name, s_ch, t_ch)
+        if adapter is not None:
+            adapter = dict(adapter)
+            adapter.setdefault('in_channels', s_ch)
+            adapter.setdefault('out_channels', t_ch)
+            if None in (adapter['in_channels'], adapter['out_channels']):
+                raise ValueError(
+                    f'distill_losses.{name}.adapter: cannot infer the '
+                    f'channels of student {s_spec.module!r} / teacher '
+                    f'{t_spec.module!r}; set in_channels and out_channels')
+            self.adapters[name] = MODELS.build(adapter)
+        elif not takes_records and None not in (s_ch, t_ch) and s_ch != t_ch:
+            raise ValueError(
+                f'distill_losses.{name}: student {s_spec.module!r} has '
+                f'{s_ch} channels, teacher {t_spec.module!r} has {t_ch}; '
+                "add adapter=dict(type='ChannelAdapter')")
+        self.distill_losses[name] = loss
+        self._terms.append(
+            _DistillTerm(name, loss, s_spec, t_spec,
+                         name if adapter is not None else None))
+
+    def _check_classes(self, name: str, s_ch: Optional[int],
+                       t_ch: Optional[int]) -> None:
+        s_cls = _num_classes(self.student)
+        t_cls = _num_classes(self.teacher)
+        if s_cls is not None and t_cls is not None and s_cls != t_cls:
+            raise ValueError(
+                f'distill_losses.{name}: logit KD needs the same classes, '
+                f'but the student predicts {s_cls} and the teacher {t_cls}')
+        if s_ch is not None and t_ch is not None and s_ch != t_ch:
+            raise ValueError(
+                f'distill_losses.{name}: logit KD needs the same class '
+                f'axis, but the student logits have {s_ch} channels and the '
+                f'teacher logits {t_ch}')
+
+    # ------------------------------------------------------------------
+    # modes
+    # ------------------------------------------------------------------
+    def train(self, mode: bool = True) -> 'Distiller3D':
+        """Set train/eval mode; the teacher network always stays in eval."""
+        super().train(mode)
+        self.teacher.eval()
+        preprocessor = getattr(self.teacher, 'data_preprocessor', None)
+        if preprocessor is not None:
+            preprocessor.train(mode)
+        return self
+
+    def forward(self,
+                inputs: dict,
+                data_samples: Optional[list] = None,
+                mode: str = 'tensor'):
+        """mmdet3d's forward contract.
+
+        Args:
+            inputs (dict): Batch inputs (``points`` etc., plus any teacher
+                keys named in ``teacher_inputs``).
+            data_samples (list, optional): Det3DDataSample list.
+            mode (str): 'loss', 'predict' or 'tensor'.
+        """
+        if mode == 'loss':
+            return self.loss(inputs, data_samples)
+        if mode not in ('predict', 'tensor'):
+            raise RuntimeError(f'Invalid mode "{mode}"')
+        student_inputs, _ = self._split_inputs(inputs)
+        data = self.student.data_preprocessor(
+            dict(inputs=student_inputs, data_samples=data_samples), False)
+        return self.student(**data, mode=mode)
+
+    def _split_inputs(self, inputs: dict) -> Tuple[dict, dict]:
+        batch_keys = set(self.teacher_inputs.values())
+        missing = batch_keys - set(inputs)
+        if missing:
+            raise KeyError(
+                f'teacher_inputs needs batch keys {sorted(missing)}; the '
+                'dataset pipeline must produce and pack them')
+        student = {k: v for k, v in inputs.items() if k not in batch_keys}
+        teacher = dict(student)
+        for t_key, b_key in self.teacher_inputs.items():
+            teacher[t_key] = inputs[b_key]
+        return student, teacher
+
+    @property
+    def distilling(self) -> bool:
+        """Whether this step runs the teacher and the KD terms."""
+        return self.distill_enabled and len(self._terms) > 0
+
+    def loss(self, inputs: dict,
+             data_samples: Optional[list]) -> Dict[str, Tensor]:
+        """Student losses plus the weighted ``loss_kd_*`` terms.
+
+        Args:
+            inputs (dict): Batch inputs.
+            data_samples (list): Det3DDataSample list.
+
+        Returns:
+            dict[str, Tensor]: Losses.
+        """
+        student_inputs, teacher_inputs = self._split_inputs(inputs)
+        if self.distilling:
+            self._run_teacher(teacher_inputs, data_samples)
+        s_data = self.student.data_preprocessor(
+            dict(inputs=student_inputs, data_samples=data_samples), True)
+        if not self.distilling:
+            return self.student(**s_data, mode='loss')
+        for recorder in self._student_recorders.values():
+            recorder.start()
+        try:
+            losses = self.student(**s_data, mode='loss')
+        finally:
+            for recorder in self._student_recorders.values():
+                recorder.stop()
+        losses.update(self.compute_distill_losses())
+        return losses
+
+    def _teacher_recorded(self) -> None:
+        if all(r.record is not None
+               for r in self._teacher_recorders.values()):
+            raise _TeacherDone
+
+    def _run_teacher(self, inputs: dict, data_samples: Optional[list]) -> None:
+        samples = [s.clone() for s in data_samples] \
+            if data_samples is not None else None
+        for recorder in self._teacher_recorders.values():
+            recorder.start()
+        try:
+            with torch.no_grad():
+                t_data = self.teacher.data_preprocessor(
+                    dict(inputs=inputs, data_samples=samples), True)
+                self._teacher_forward(t_data['inputs'],
+                                      t_data['data_samples'])
+        except _TeacherDone:
+            pass
+        finally:
+            for recorder in self._teacher_recorders.values():
+                recorder.stop()
+
+    def _teacher_forward(self, inputs: dict, data_samples: list) -> None:
+        """Features and head outputs, no loss, no post-processing."""
+        teacher = self.teacher
+        if hasattr(teacher, 'decode_head'):  # segmentors
+            teacher.decode_head(teacher.extract_feat(inputs))
+        else:
+            teacher._forward(inputs, data_samples)
+
+    def compute_distill_losses(self) -> Dict[str, Tensor]:
+        """The ``loss_kd_*`` terms from the records of this step."""
+        losses = {}
+        for term in self._terms:
+            s_rec = self._student_recorders[term.student.key].record
+            t_rec = self._teacher_recorders[term.teacher.key].record
+            for side, rec, spec in (('student', s_rec, term.student),
+                                    ('teacher', t_rec, term.teacher)):
+                if rec is None:
+                    raise RuntimeError(
+                        f'{term.name}: the {side} module {spec.module!r} did '
+                        'not run in this step')
+            if getattr(term.loss, 'takes_records', False):
+                value = term.loss(s_rec, t_rec)
+            else:
+                student, teacher = self._pair(s_rec, t_rec)
+                if term.adapter is not None:
+                    student = self.adapters[term.adapter](student)
+                if student.shape != teacher.shape:
+                    raise ValueError(
+                        f'{term.name}: student {term.student.module!r} gives '
+                        f'{tuple(student.shape)} (after the adapter), teacher '
+                        f'{term.teacher.module!r} gives '
+                        f'{tuple(teacher.shape)}')
+                value = term.loss(student, teacher)
+            losses[term.name] = value * self.kd_weight_scale
+        return losses
+
+    @staticmethod
+    def _pair(s_rec: Record, t_rec: Record) -> Tuple[Tensor, Tensor]:
+        """Student and teacher tensors over the same nodes.
+
+        Voxel / sparse records are matched by coordinate (voxels both sides
+        share); other records must already correspond one to one.
+        """
+        if s_rec.coors is not None and t_rec.coors is not None and \
+                s_rec.kind in ('voxel', 'sparse') and s_rec.kind == t_rec.kind:
+            idx_s, idx_t = match_rows(s_rec.coors, t_rec.coors)
+            return s_rec.tensor[idx_s], t_rec.tensor[idx_t]
+        return s_rec.tensor, t_rec.tensor
+
+
+def _num_classes(model: nn.Module) -> Optional[int]:
+    for head in ('bbox_head', 'decode_head', 'rpn_head', 'head'):
+        value = getattr(getattr(model, head, None), 'num_classes', None)
+        if isinstance(value, int):
+            return value
+    return None

@@ -1,0 +1,140 @@
+"""Forward-hook recorders on named modules of a student or teacher."""
+import difflib
+from typing import Any, Callable, List, Optional, Union
+
+from torch import nn
+
+from .record import Record, make_record
+
+
+class RecordSpec:
+    """What to record: a module name plus how to read its output.
+
+    Args:
+        spec (str | dict): A module name (``'neck'``, ``'bbox_head.conv_cls'``)
+            or a dict with ``module`` and optionally ``output`` (keys/indices
+            into a tuple/dict output), ``xyz`` (keys/indices of point
+            coordinates in the output) and ``kind`` (force a record kind).
+    """
+
+    def __init__(self, spec: Union[str, dict]):
+        if isinstance(spec, str):
+            spec = dict(module=spec)
+        unknown = set(spec) - {'module', 'output', 'xyz', 'kind'}
+        if 'module' not in spec or unknown:
+            raise ValueError(
+                f'a record spec is a module name or a dict with keys module '
+                f'(required), output, xyz, kind; got {spec}')
+        self.module: str = spec['module']
+        self.output: Optional[List[Any]] = _as_path(spec.get('output'))
+        self.xyz: Optional[List[Any]] = _as_path(spec.get('xyz'))
+        self.kind: Optional[str] = spec.get('kind')
+
+    @property
+    def key(self) -> str:
+        """A unique name for this spec."""
+        return f'{self.module}|{self.output}|{self.xyz}|{self.kind}'
+
+
+def _as_path(value: Any) -> Optional[List[Any]]:
+    if value is None:
+        return None
+    return list(value) if isinstance(value, (list, tuple)) else [value]
+
+
+def find_module(model: nn.Module, name: str, side: str) -> nn.Module:
+    """``model``'s submodule called ``name``, or a KeyError naming close ones.
+
+    Args:
+        model (nn.Module): Student or teacher.
+        name (str): Dotted module name as in ``model.named_modules()``.
+        side (str): 'student' or 'teacher', for the message.
+    """
+    modules = dict(model.named_modules())
+    if name in modules and name != '':
+        return modules[name]
+    close = difflib.get_close_matches(name, list(modules), n=8, cutoff=0.5)
+    top = sorted({n.split('.')[0] for n in modules if n})
+    raise KeyError(
+        f'{side} has no module named {name!r}. Close names: {close or "none"}'
+        f'; top-level modules: {top}')
+
+
+class ModuleRecorder:
+    """Records one module's output through a forward hook.
+
+    Recording is off until :meth:`start` and off again after :meth:`stop`,
+    so validation and export never pay for it.
+
+    Args:
+        model (nn.Module): Model that owns the module.
+        spec (RecordSpec): What to record.
+        side (str): 'student' or 'teacher'.
+        on_record (Callable, optional): Called after each record (the
+            distiller uses it to stop the teacher forward early).
+    """
+
+    def __init__(self,
+                 model: nn.Module,
+                 spec: RecordSpec,
+                 side: str,
+                 on_record: Optional[Callable[[], None]] = None):
+        self.spec = spec
+        self.side = side
+        self.module = find_module(model, spec.module, side)
+        self.record: Optional[Record] = None
+        self.active = False
+        self.on_record = on_record
+        self.module.register_forward_hook(self._hook)
+
+    def _hook(self, module: nn.Module, args: tuple, output: Any) -> None:
+        if not self.active:
+            return
+        self.record = make_record(args, output, self.spec.kind,
+                                  self.spec.output, self.spec.xyz)
+        if self.on_record is not None:
+            self.on_record()
+
+    def start(self) -> None:
+        """Clear the last record and start recording."""
+        self.record = None
+        self.active = True
+
+    def stop(self) -> None:
+        """Stop recording."""
+        self.active = False
+
+
+def infer_out_channels(module: nn.Module,
+                       output: Optional[List[Any]] = None) -> Optional[int]:
+    """Best-effort channel count of a module's output, without running it.
+
+    Uses the module's ``out_channels`` (a list is summed, as mmdet3d's FPN
+    necks concatenate, or indexed by an integer ``output`` path), else the
+    last layer with ``out_channels`` / ``out_features`` / ``num_features``.
+
+    Args:
+        module (nn.Module): The module.
+        output (list, optional): The record spec's output path.
+
+    Returns:
+        int | None: The channel count, or None when unknown.
+    """
+    value = getattr(module, 'out_channels', None)
+    if isinstance(value, int):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(
+            isinstance(v, int) for v in value):
+        if output and isinstance(output[0], int):
+            return value[output[0]]
+        return sum(value) if output is None else None
+    if output:
+        return None
+    last = None
+    for sub in module.modules():
+        for attr in ('out_channels', 'out_features', 'num_features'):
+            val = getattr(sub, attr, None)
+            if isinstance(val, int):
+                last = val
+                break
+    return last
