@@ -1,0 +1,150 @@
+"""Unit properties of PointDistiller's loss (METHODS.md section 1)."""
+import pytest
+import torch
+
+import distill3d  # noqa: F401
+from distill3d.models.losses.point_distiller import (PointDistillerLoss,
+                                                     chunked_knn)
+from distill3d.models.recorders import Record
+
+
+def _voxel_record(feats, counts, batch):
+    m = feats.shape[0]
+    coors = torch.zeros(m, 4, dtype=torch.int32)
+    coors[:, 0] = batch
+    coors[:, 3] = torch.arange(m)
+    return Record(feats, 'voxel', coors=coors, num_points=counts)
+
+
+def _records(m=40, c_s=8, c_t=16, seed=0, batch=None):
+    gen = torch.Generator().manual_seed(seed)
+    batch = torch.zeros(m, dtype=torch.int32) if batch is None else batch
+    counts = torch.randint(1, 32, (m, ), generator=gen)
+    s = torch.randn(m, c_s, generator=gen, requires_grad=True)
+    t = torch.randn(m, c_t, generator=gen, requires_grad=True)
+    return _voxel_record(s, counts, batch), _voxel_record(t, counts, batch)
+
+
+def test_chunked_knn_equals_direct():
+    gen = torch.Generator().manual_seed(0)
+    q, p = torch.randn(300, 5, generator=gen), torch.randn(700, 5,
+                                                           generator=gen)
+    direct = torch.cdist(q, p).topk(7, largest=False).indices
+    for chunk in (1, 64, 1000):
+        assert torch.equal(chunked_knn(q, p, 7, chunk_size=chunk), direct)
+
+
+def test_top_n_by_point_count_and_weights_sum_to_n():
+    s_rec, t_rec = _records(m=50)
+    loss = PointDistillerLoss(8, 16, num_nodes=10, k=4, tau=5.0)
+    _, t_feat, batch, counts = loss.correspond(s_rec, t_rec)
+    keep, weights = loss.select(loss.importance(t_feat, counts), batch)
+    expected = torch.topk(counts.float(), 10).indices
+    assert set(keep.tolist()) == set(expected.tolist())
+    assert weights.sum().item() == pytest.approx(10.0, rel=1e-5)
+    # more points, more weight
+    order = torch.argsort(counts[keep], descending=True)
+    assert torch.all(weights[order][:-1] >= weights[order][1:] - 1e-6)
+
+
+def test_weights_sum_to_n_per_sample():
+    batch = torch.tensor([0] * 30 + [1] * 20, dtype=torch.int32)
+    s_rec, t_rec = _records(m=50, batch=batch)
+    loss = PointDistillerLoss(8, 16, num_nodes=12, k=4)
+    _, t_feat, b, counts = loss.correspond(s_rec, t_rec)
+    keep, weights = loss.select(loss.importance(t_feat, counts), b)
+    for sample in (0, 1):
+        sel = b[keep] == sample
+        assert sel.sum() == 12
+        assert weights[sel].sum().item() == pytest.approx(12.0, rel=1e-5)
+
+
+@pytest.mark.parametrize('scope', ['sample', 'batch'])
+def test_every_node_is_its_own_neighbour(scope):
+    batch = torch.tensor([0] * 25 + [1] * 25, dtype=torch.int32)
+    s_rec, t_rec = _records(m=50, batch=batch)
+    loss = PointDistillerLoss(8, 16, num_nodes=10, k=5, graph_scope=scope)
+    _, t_feat, b, counts = loss.correspond(s_rec, t_rec)
+    keep, _ = loss.select(loss.importance(t_feat, counts), b)
+    nbrs = loss.neighbours(t_feat, b, keep)
+    assert nbrs.shape == (20, 5)
+    assert torch.equal(nbrs[:, 0], keep)  # distance 0 comes first
+    if scope == 'sample':
+        assert torch.equal(b[nbrs], b[keep][:, None].expand_as(nbrs))
+
+
+def test_gradients_reach_both_adapters_and_student_not_teacher():
+    s_rec, t_rec = _records()
+    loss = PointDistillerLoss(8, 16, num_nodes=20, k=6)
+    value = loss(s_rec, t_rec)
+    value.backward()
+    assert value.item() > 0
+    assert s_rec.tensor.grad is not None and s_rec.tensor.grad.abs().sum() > 0
+    assert t_rec.tensor.grad is None
+    for adapter in (loss.student_adapter, loss.teacher_adapter):
+        assert adapter.conv.weight.grad is not None
+        assert adapter.conv.weight.grad.abs().sum() > 0
+
+
+@pytest.mark.parametrize('aggregate', ['max', 'none'])
+@pytest.mark.parametrize('edge', ['sub', 'cat'])
+def test_zero_when_features_and_adapters_are_identical(edge, aggregate):
+    s_rec, _ = _records(c_s=8)
+    t_rec = Record(s_rec.tensor.detach().clone(), 'voxel',
+                   coors=s_rec.coors, num_points=s_rec.num_points)
+    loss = PointDistillerLoss(8, 8, num_nodes=20, k=6, edge=edge,
+                              aggregate=aggregate)
+    loss.teacher_adapter.load_state_dict(loss.student_adapter.state_dict())
+    assert loss(s_rec, t_rec).item() == pytest.approx(0.0, abs=1e-10)
+
+
+def test_dense_bev_records_use_max_response():
+    gen = torch.Generator().manual_seed(3)
+    s = Record(torch.randn(2, 4, 6, 5, generator=gen), 'dense')
+    t = Record(torch.randn(2, 8, 6, 5, generator=gen), 'dense')
+    loss = PointDistillerLoss(4, 8, num_nodes=7, k=3)
+    _, t_feat, b, counts = loss.correspond(s, t)
+    assert counts is None and t_feat.shape == (60, 8)
+    keep, weights = loss.select(loss.importance(t_feat, counts), b)
+    for sample in (0, 1):
+        rows = torch.nonzero(b == sample).squeeze(1)
+        top = rows[torch.topk(t_feat[rows].max(1).values, 7).indices]
+        assert set(keep[b[keep] == sample].tolist()) == set(top.tolist())
+    assert torch.isfinite(loss(s, t))
+
+
+def test_different_voxelization_matched_by_coordinate_and_nearest():
+    """The student grid is coarser: pillars match by nearest centre."""
+    t_coors = torch.tensor([[0, 0, y, x] for y in range(4)
+                            for x in range(4)], dtype=torch.int32)
+    s_coors = torch.tensor([[0, 0, y, x] for y in range(2)
+                            for x in range(2)], dtype=torch.int32)
+    gen = torch.Generator().manual_seed(0)
+    t = Record(torch.randn(16, 6, generator=gen), 'voxel', coors=t_coors,
+               num_points=torch.arange(1, 17))
+    s = Record(torch.randn(4, 3, generator=gen), 'voxel', coors=s_coors,
+               num_points=torch.ones(4, dtype=torch.long))
+    loss = PointDistillerLoss(
+        3, 6, num_nodes=4, k=2, match='nearest',
+        student_voxel=dict(voxel_size=[2.0, 2.0, 4.0],
+                           point_cloud_range=[0, 0, -3, 4, 4, 1]),
+        teacher_voxel=dict(voxel_size=[1.0, 1.0, 4.0],
+                           point_cloud_range=[0, 0, -3, 4, 4, 1]))
+    s_feat, t_feat, _, counts = loss.correspond(s, t)
+    # student centre (1, 1) is equidistant to 4 teacher centres; any of
+    # them is within half a student voxel
+    s_xyz = s_coors[:, [3, 2]].float() * 2 + 1
+    matched = [torch.nonzero((t.tensor == row).all(1))[0, 0]
+               for row in t_feat]
+    t_xyz = t_coors[torch.stack(matched)][:, [3, 2]].float() + 0.5
+    assert torch.all((s_xyz - t_xyz).norm(dim=1) <= 0.75)
+    assert torch.isfinite(loss(s, t))
+    with pytest.raises(ValueError, match='nodes'):
+        PointDistillerLoss(3, 6, num_nodes=4, k=2)(s, t)
+    # same grid, reordered: 'coors' pairs the same pillars
+    perm = torch.randperm(16, generator=gen)
+    t2 = Record(t.tensor[perm], 'voxel', coors=t_coors[perm],
+                num_points=t.num_points[perm])
+    loss_c = PointDistillerLoss(6, 6, num_nodes=5, k=3, match='coors')
+    s_f, t_f, _, _ = loss_c.correspond(t, t2)
+    assert torch.equal(s_f, t_f)
