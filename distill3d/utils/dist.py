@@ -12,6 +12,10 @@ def use_gloo_on_cpu(cfg: Config) -> None:
     which DDP rejects for CPU modules: use ``device_ids=None``. Used by
     ``tools/train.py`` and ``tools/test.py`` after the launcher is set.
 
+    A wrapper config created here keeps what mmengine gives DDP without
+    one: ``broadcast_buffers=False`` and the config's top-level
+    ``find_unused_parameters`` (mmdet3d's way to set it).
+
     Args:
         cfg (Config): Config with ``launcher`` set; modified in place.
     """
@@ -26,5 +30,8 @@ def use_gloo_on_cpu(cfg: Config) -> None:
         print_log('no CUDA device: distributed backend nccl -> gloo',
                   logger='current')
     if cfg.get('model_wrapper_cfg', None) is None:
-        cfg.model_wrapper_cfg = dict(type='MMDistributedDataParallel')
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel',
+            broadcast_buffers=False,
+            find_unused_parameters=cfg.get('find_unused_parameters', False))
     cfg.model_wrapper_cfg.setdefault('device_ids', None)

@@ -7,7 +7,7 @@ import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.logging import print_log
 from mmengine.model import BaseModel
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner import CheckpointLoader
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
@@ -145,7 +145,7 @@ class Distiller3D(BaseModel):
                 f'teacher_ckpt {path!r} does not exist (train the teacher '
                 'first, or fix the path)')
         try:
-            ckpt = _load_checkpoint(path, map_location='cpu')
+            ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
         except Exception as exc:
             raise RuntimeError(
                 f'teacher_ckpt {path!r} could not be read: {exc}') from exc
@@ -168,11 +168,14 @@ class Distiller3D(BaseModel):
                    f'{len(missing)} missing keys {missing[:5]}, '
                    f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
                    f'{len(shape)} shape mismatches {shape[:5]}')
-            if strict or shape:
+            if strict:
                 raise ValueError(
                     msg + ' (set teacher_ckpt_strict=False to load the '
                     'matching keys anyway)')
-            print_log(msg, logger='current', level=30)
+            print_log(msg + '; only the matching keys are loaded',
+                      logger='current', level=30)
+            for k in shape:  # load_state_dict raises on size mismatches
+                state.pop(k)
         self.teacher.load_state_dict(state, strict=False)
         print_log(f'Distiller3D: teacher loaded from {path}',
                   logger='current')
@@ -198,10 +201,21 @@ class Distiller3D(BaseModel):
         adapter = cfg.pop('adapter', None)
         s_rec = self._recorder('student', s_spec)
         t_rec = self._recorder('teacher', t_spec)
-        loss = MODELS.build(cfg)
-        takes_records = getattr(loss, 'takes_records', False)
         s_ch = infer_out_channels(s_rec.module, s_spec.output)
         t_ch = infer_out_channels(t_rec.module, t_spec.output)
+        loss_cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) \
+            else cfg['type']
+        takes_records = getattr(loss_cls, 'takes_records', False)
+        if takes_records:
+            # record-level losses own their adapters: give them the widths
+            cfg.setdefault('student_channels', s_ch)
+            cfg.setdefault('teacher_channels', t_ch)
+            if None in (cfg['student_channels'], cfg['teacher_channels']):
+                raise ValueError(
+                    f'distill_losses.{name}: cannot infer the channels of '
+                    f'student {s_spec.module!r} / teacher {t_spec.module!r}; '
+                    'set student_channels and teacher_channels')
+        loss = MODELS.build(cfg)
         if getattr(loss, 'is_logit_loss', False):
             self._check_classes(name, s_ch, t_ch)
         if adapter is not None:

@@ -41,6 +41,8 @@ class ChannelWiseDistillLoss(nn.Module):
         if student.dim() != 4:
             raise ValueError('ChannelWiseDistillLoss needs (B, C, H, W) '
                              f'maps, got shape {tuple(student.shape)}')
+        if student.numel() == 0:
+            return student.sum() * 0.
         b, c = student.shape[:2]
         s = student.reshape(b * c, -1) / self.tau
         t = teacher.detach().reshape(b * c, -1) / self.tau

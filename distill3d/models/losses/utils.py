@@ -8,7 +8,8 @@ import torch
 def fp32(forward: Callable) -> Callable:
     """Run a loss forward in float32 with autocast off (AMP-safe KD terms).
 
-    Floating tensor arguments are cast to float32.
+    Floating tensor arguments are cast to float32 (record arguments are
+    cast by the loss itself); autocast is switched off on their device.
     """
 
     @functools.wraps(forward)
@@ -22,8 +23,10 @@ def fp32(forward: Callable) -> Callable:
             else v
             for k, v in kwargs.items()
         }
-        device = next((a.device.type for a in args if torch.is_tensor(a)),
-                      'cpu')
+        tensors = [a if torch.is_tensor(a) else getattr(a, 'tensor', None)
+                   for a in args]
+        device = next(
+            (t.device.type for t in tensors if torch.is_tensor(t)), 'cpu')
         with torch.autocast(device_type=device, enabled=False):
             return forward(self, *args, **kwargs)
 

@@ -110,8 +110,10 @@ def infer_out_channels(module: nn.Module,
     """Best-effort channel count of a module's output, without running it.
 
     Uses the module's ``out_channels`` (a list is summed, as mmdet3d's FPN
-    necks concatenate, or indexed by an integer ``output`` path), else the
-    last layer with ``out_channels`` / ``out_features`` / ``num_features``.
+    necks concatenate, or indexed by an integer ``output`` path), or, for an
+    integer ``output`` path, the indexed element of its ``blocks`` /
+    ``stages`` / ``layers`` list, else the last layer with ``out_channels``
+    / ``out_features`` / ``num_features``.
 
     Args:
         module (nn.Module): The module.
@@ -129,7 +131,18 @@ def infer_out_channels(module: nn.Module,
             return value[output[0]]
         return sum(value) if output is None else None
     if output:
+        # multi-output backbones (mmdet3d's SECOND) return one tensor per
+        # block: look at the indexed block
+        if isinstance(output[0], int):
+            for attr in ('blocks', 'stages', 'layers', 'deblocks'):
+                blocks = getattr(module, attr, None)
+                if isinstance(blocks, nn.ModuleList) and \
+                        -len(blocks) <= output[0] < len(blocks):
+                    return infer_out_channels(blocks[output[0]])
         return None
+    concat = _concat_out_channels(module)
+    if concat is not None:
+        return concat
     last = None
     for sub in module.modules():
         for attr in ('out_channels', 'out_features', 'num_features'):
@@ -138,3 +151,15 @@ def infer_out_channels(module: nn.Module,
                 last = val
                 break
     return last
+
+
+def _concat_out_channels(module: nn.Module) -> Optional[int]:
+    """Channels of modules whose output concatenates branches (the walk
+    over submodules in :func:`infer_out_channels` would see one branch)."""
+    # mmdet3d's Asymm3DSpconv returns cat(ddcm(up), up): 4 * base_channels
+    if type(module).__name__ == 'Asymm3DSpconv':
+        ddcm = infer_out_channels(module.ddcm)
+        up = infer_out_channels(module.up_block_list[0])
+        if ddcm is not None and up is not None:
+            return ddcm + up
+    return None
