@@ -16,7 +16,12 @@ PD = osp.join(REPO, 'projects', 'PointDistiller', 'configs')
 PAPER = {
     'pointpillars': (4.8, {'4x': 1.3, '16x': 0.3}),
     'second': (5.3, {'4x': 1.4, '16x': 0.4}),
+    'point_rcnn': (4.1, {'8x': 0.5, '16x': 0.3}),
 }
+STUDENT_PREFIX = dict(
+    pointpillars='pointpillars_hv-secfpn',
+    second='second_hv-secfpn',
+    point_rcnn='point-rcnn')
 
 
 def _params(path: str) -> int:
@@ -27,15 +32,14 @@ def _params(path: str) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-@pytest.mark.parametrize('family', ['pointpillars', 'second'])
+@pytest.mark.parametrize('family', ['pointpillars', 'second', 'point_rcnn'])
 def test_student_compression_matches_paper(family):
     teacher = _params(glob.glob(config_path(f'{family}/*synthetic*.py'))[0])
     assert abs(teacher / 1e6 - PAPER[family][0]) / PAPER[family][0] < 0.15
     for factor, paper in PAPER[family][1].items():
-        name = 'pointpillars_hv-secfpn' if family == 'pointpillars' \
-            else 'second_hv-secfpn'
+        name = STUDENT_PREFIX[family]
         student = _params(
-            glob.glob(osp.join(PD, f'{name}-{factor}_8xb6-*kitti*.py'))[0])
+            glob.glob(osp.join(PD, f'{name}-{factor}_8xb*kitti*.py'))[0])
         # within 15% of the paper's (rounded) student size and of the
         # nominal compression factor
         assert abs(student / 1e6 - paper) / paper < 0.15, (factor, student)
@@ -47,6 +51,7 @@ def test_student_compression_matches_paper(family):
 @pytest.mark.parametrize('config', [
     'pointdistiller_pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'pointdistiller_second-4x_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'pointdistiller_point-rcnn-8x_1xb2-cpu_synthetic-kitti-3d-3class.py',
 ])
 def test_pointdistiller_trains_and_evaluates(config, synthetic_kitti,
                                              tmp_path):

@@ -11,6 +11,7 @@ from mmengine.runner import CheckpointLoader
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
+from mmdet3d.structures import PointData
 from ..recorders import (ModuleRecorder, Record, RecordSpec,
                          infer_out_channels, match_rows)
 
@@ -119,6 +120,9 @@ class Distiller3D(BaseModel):
                 level=30)
         self.teacher.requires_grad_(False)
         self.teacher.eval()
+        # the teacher's preprocessor follows the distiller's mode from the
+        # start, not only after the first train() / eval()
+        self.teacher.data_preprocessor.train(self.training)
         self.teacher_ckpt = teacher_ckpt
         self.teacher_inputs = dict(teacher_inputs or {})
 
@@ -339,6 +343,8 @@ class Distiller3D(BaseModel):
     def _run_teacher(self, inputs: dict, data_samples: Optional[list]) -> None:
         samples = [s.clone() for s in data_samples] \
             if data_samples is not None else None
+        if samples is not None and 'points' in self.teacher_inputs:
+            _fit_point_labels(samples, inputs['points'])
         for recorder in self._teacher_recorders.values():
             recorder.start()
         try:
@@ -401,6 +407,21 @@ class Distiller3D(BaseModel):
             idx_s, idx_t = match_rows(s_rec.coors, t_rec.coors)
             return s_rec.tensor[idx_s], t_rec.tensor[idx_t]
         return s_rec.tensor, t_rec.tensor
+
+
+def _fit_point_labels(samples: list, points: List[Tensor]) -> None:
+    """Size the per-point labels of the teacher's samples to its points.
+
+    mmdet3d's preprocessor voxelizes ``pts_semantic_mask`` in train mode;
+    the teacher computes no loss, so when it reads other points than the
+    student (``teacher_inputs``) placeholder labels replace the student's.
+    """
+    for sample, pts in zip(samples, points):
+        mask = sample.gt_pts_seg.get('pts_semantic_mask', None) \
+            if 'gt_pts_seg' in sample else None
+        if mask is not None and len(mask) != len(pts):
+            sample.gt_pts_seg = PointData(
+                pts_semantic_mask=mask.new_zeros(len(pts)))
 
 
 def _num_classes(model: nn.Module) -> Optional[int]:

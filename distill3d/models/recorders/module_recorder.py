@@ -139,7 +139,9 @@ def infer_out_channels(module: nn.Module,
                 if isinstance(blocks, nn.ModuleList) and \
                         -len(blocks) <= output[0] < len(blocks):
                     return infer_out_channels(blocks[output[0]])
-        return None
+            return None
+        # a key of a dict output (e.g. PointNetFPNeck's 'fp_features'):
+        # the module's last layer, checked again at the first forward
     concat = _concat_out_channels(module)
     if concat is not None:
         return concat
