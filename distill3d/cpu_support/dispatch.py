@@ -8,7 +8,7 @@ replace the wrapper's ``forward`` for CPU inputs only). In both cases CUDA
 tensors still reach mmcv's own kernels unchanged.
 """
 import sys
-from typing import Any, Callable, Dict, List
+from typing import Any, Callable, Dict, List, Optional
 
 import torch
 
@@ -42,6 +42,24 @@ def _has_cuda_tensor(args: tuple, kwargs: Dict[str, Any]) -> bool:
     return False
 
 
+def _dispatcher(name: str, original: Callable, cpu_impl: Callable,
+                doc: Optional[str]) -> Callable:
+    """A function calling ``original`` when any tensor argument is on CUDA
+    and ``cpu_impl`` otherwise (marked so that routing is idempotent)."""
+
+    def dispatcher(*args, **kwargs):
+        if _has_cuda_tensor(args, kwargs):
+            return original(*args, **kwargs)
+        announce()
+        return cpu_impl(*args, **kwargs)
+
+    dispatcher._distill3d_cpu = True
+    dispatcher._distill3d_original = original
+    dispatcher.__name__ = name
+    dispatcher.__doc__ = doc
+    return dispatcher
+
+
 def route_ext_function(name: str, cpu_impl: Callable) -> None:
     """Replace ``mmcv._ext.<name>`` by a dispatcher.
 
@@ -58,18 +76,8 @@ def route_ext_function(name: str, cpu_impl: Callable) -> None:
     original = getattr(_ext, name)
     if getattr(original, '_distill3d_cpu', False):
         return
-
-    def dispatcher(*args, **kwargs):
-        if _has_cuda_tensor(args, kwargs):
-            return original(*args, **kwargs)
-        announce()
-        return cpu_impl(*args, **kwargs)
-
-    dispatcher._distill3d_cpu = True
-    dispatcher._distill3d_original = original
-    dispatcher.__name__ = name
-    dispatcher.__doc__ = cpu_impl.__doc__
-    setattr(_ext, name, dispatcher)
+    setattr(_ext, name, _dispatcher(name, original, cpu_impl,
+                                    cpu_impl.__doc__))
     ROUTED.append(f'mmcv._ext.{name}')
 
 
@@ -123,17 +131,7 @@ def route_module_function(module_name: str, name: str,
     original = getattr(module, name)
     if getattr(original, '_distill3d_cpu', False):
         return
-
-    def dispatcher(*args, **kwargs):
-        if _has_cuda_tensor(args, kwargs):
-            return original(*args, **kwargs)
-        announce()
-        return cpu_impl(*args, **kwargs)
-
-    dispatcher._distill3d_cpu = True
-    dispatcher._distill3d_original = original
-    dispatcher.__name__ = name
-    dispatcher.__doc__ = original.__doc__
+    dispatcher = _dispatcher(name, original, cpu_impl, original.__doc__)
     for mod in list(sys.modules.values()):
         try:
             if mod is not None and mod.__dict__.get(name) is original:
