@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from mmengine.config import Config, ConfigDict
 from mmengine.registry import init_default_scope
-from mmengine.runner.checkpoint import _load_checkpoint
+from mmengine.runner import CheckpointLoader
 
 from mmdet3d.registry import MODELS
 
@@ -183,7 +183,7 @@ def export(config: str,
     """Write the student checkpoint (and config); returns a summary."""
     cfg = Config.fromfile(config)
     s_cfg = student_config(cfg, drop_custom_imports)
-    ckpt = _load_checkpoint(checkpoint, map_location='cpu')
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
     state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f'{checkpoint} holds no state_dict')
