@@ -34,6 +34,7 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import CheckpointLoader
 
 from mmdet3d.registry import MODELS
+from distill3d.utils import state_dict_mismatch
 
 DISTILL_KEYS = ('runner_type', 'distiller', 'teacher_cfg', 'teacher_ckpt')
 DISTILL_HOOKS = ('DistillLossWeightHook', 'StopDistillHook')
@@ -159,19 +160,10 @@ def check_keys(cfg: Config, state: Dict[str, torch.Tensor]) -> int:
     model_cfg = copy.deepcopy(cfg.model)
     model_cfg.train_cfg = None
     model = MODELS.build(model_cfg)
-    own = model.state_dict()
-    missing = [k for k in own if k not in state]
-    unexpected = [k for k in state if k not in own]
-    shape = [
-        k for k in own
-        if k in state and tuple(own[k].shape) != tuple(state[k].shape)
-    ]
-    if missing or unexpected or shape:
-        raise ValueError(
-            'the student weights do not fit the student config: '
-            f'{len(missing)} missing {missing[:5]}, {len(unexpected)} '
-            f'unexpected {unexpected[:5]}, {len(shape)} shape mismatches '
-            f'{shape[:5]}')
+    mismatch = state_dict_mismatch(model.state_dict(), state)
+    if mismatch:
+        raise ValueError('the student weights do not fit the student config: '
+                         + mismatch.describe())
     return sum(p.numel() for p in model.parameters())
 
 

@@ -11,6 +11,7 @@ from mmengine.runner import CheckpointLoader
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
+from ...utils.state_dict import state_dict_mismatch
 from mmdet3d.structures import PointData
 from ..recorders import (ModuleRecorder, Record, RecordSpec,
                          infer_out_channels, match_rows)
@@ -160,25 +161,17 @@ class Distiller3D(BaseModel):
         state = OrderedDict(
             (k[len('module.'):] if k.startswith('module.') else k, v)
             for k, v in state.items())
-        own = self.teacher.state_dict()
-        missing = [k for k in own if k not in state]
-        unexpected = [k for k in state if k not in own]
-        shape = [
-            k for k in own
-            if k in state and tuple(state[k].shape) != tuple(own[k].shape)
-        ]
-        if missing or unexpected or shape:
+        mismatch = state_dict_mismatch(self.teacher.state_dict(), state)
+        if mismatch:
             msg = (f'teacher_ckpt {path!r} does not fit the teacher config: '
-                   f'{len(missing)} missing keys {missing[:5]}, '
-                   f'{len(unexpected)} unexpected keys {unexpected[:5]}, '
-                   f'{len(shape)} shape mismatches {shape[:5]}')
+                   + mismatch.describe())
             if strict:
                 raise ValueError(
                     msg + ' (set teacher_ckpt_strict=False to load the '
                     'matching keys anyway)')
             print_log(msg + '; only the matching keys are loaded',
                       logger='current', level=30)
-            for k in shape:  # load_state_dict raises on size mismatches
+            for k in mismatch.shape:  # load_state_dict raises on sizes
                 state.pop(k)
         self.teacher.load_state_dict(state, strict=False)
         print_log(f'Distiller3D: teacher loaded from {path}',
