@@ -3,8 +3,8 @@ metric (mmdet3d's KittiMetric, SegMetric, ...).
 
 Usage:
     python tools/test.py CONFIG CHECKPOINT [--work-dir DIR]
-        [--cfg-options k=v ...] [--show-dir DIR] [--task TASK]
-        [--launcher pytorch]
+        [--data-root DIR] [--cfg-options k=v ...] [--show-dir DIR]
+        [--task TASK] [--launcher pytorch]
 
 For a distillation config this evaluates the student.
 """
@@ -17,7 +17,7 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from distill3d.utils import use_gloo_on_cpu
+from distill3d.utils import set_data_root, use_gloo_on_cpu
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,6 +46,11 @@ def parse_args() -> argparse.Namespace:
         help='visualization task, needed with --show or --show-dir')
     parser.add_argument(
         '--wait-time', type=float, default=2, help='the interval of show (s)')
+    parser.add_argument(
+        '--data-root',
+        help='point the config at this data root (every path derived from '
+        'its data_root is rewritten; --cfg-options data_root=... is not '
+        'enough)')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -97,6 +102,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
     if args.ceph:
         cfg.backend_args = dict(backend='petrel')
     cfg.launcher = args.launcher
+    if args.data_root is not None:
+        set_data_root(cfg, args.data_root)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:

@@ -2,7 +2,8 @@
 
 Usage:
     python tools/train.py CONFIG [--work-dir DIR] [--amp] [--auto-scale-lr]
-        [--resume [CKPT]] [--cfg-options k=v ...] [--launcher pytorch]
+        [--resume [CKPT]] [--data-root DIR] [--cfg-options k=v ...]
+        [--launcher pytorch]
 
 The flags are mmdet3d's. ``import distill3d`` comes first so that the CPU
 support layer and checkpoint allow-list are in place before mmdet3d loads.
@@ -18,7 +19,7 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from distill3d.utils import use_gloo_on_cpu
+from distill3d.utils import set_data_root, use_gloo_on_cpu
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,6 +49,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--ceph', action='store_true', help='use ceph as data storage')
     parser.add_argument(
+        '--data-root',
+        help='point the config at this data root (every path derived from '
+        'its data_root is rewritten; --cfg-options data_root=... is not '
+        'enough)')
+    parser.add_argument(
         '--cfg-options',
         nargs='+',
         action=DictAction,
@@ -69,6 +75,8 @@ def build_cfg(args: argparse.Namespace) -> Config:
     """Load the config and apply the command-line overrides."""
     cfg = Config.fromfile(args.config)
     cfg.launcher = args.launcher
+    if args.data_root is not None:
+        set_data_root(cfg, args.data_root)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     if args.work_dir is not None:
