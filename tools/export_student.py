@@ -21,24 +21,10 @@ removed. ``--no-custom-imports`` also removes ``distill3d`` from its
 models; on GPU plain mmdet3d runs them).
 """
 import argparse
-import copy
 import os.path as osp
-from collections import OrderedDict
-from typing import Any, Dict, List, Optional, Tuple
 
 import distill3d  # noqa: F401  (safe globals to read mmengine checkpoints)
-import numpy as np
-import torch
-from mmengine.config import Config, ConfigDict
-from mmengine.registry import init_default_scope
-from mmengine.runner import CheckpointLoader
-
-from mmdet3d.registry import MODELS
-from distill3d.utils import state_dict_mismatch
-
-DISTILL_KEYS = ('runner_type', 'distiller', 'teacher_cfg', 'teacher_ckpt')
-DISTILL_HOOKS = ('DistillLossWeightHook', 'StopDistillHook')
-PREFIX = 'student.'
+from distill3d.apis import export_student
 
 
 def parse_args() -> argparse.Namespace:
@@ -57,159 +43,11 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def student_config(cfg: Config, drop_custom_imports: bool = False) -> Config:
-    """The student's own config from a distillation config.
-
-    Args:
-        cfg (Config): Distillation config (``distiller`` + the student as
-            ``model``, or an already built ``Distiller3D`` model).
-        drop_custom_imports (bool): Remove ``distill3d`` from
-            ``custom_imports``.
-
-    Returns:
-        Config: A plain mmdet3d config of the student.
-    """
-    cfg = copy.deepcopy(cfg)
-    if cfg.model.get('type') == 'Distiller3D':
-        student = cfg.model.student
-        if isinstance(student, str):
-            student = Config.fromfile(student).model
-        cfg.model = ConfigDict(student)
-    elif 'distiller' not in cfg:
-        raise ValueError('not a distillation config: no `distiller` and the '
-                         'model is not a Distiller3D')
-    for key in DISTILL_KEYS:
-        cfg.pop(key, None)
-    hooks = cfg.get('custom_hooks', None)
-    if hooks:
-        cfg.custom_hooks = [
-            h for h in hooks if h.get('type') not in DISTILL_HOOKS
-        ]
-    if drop_custom_imports and cfg.get('custom_imports', None):
-        imports = [
-            m for m in cfg.custom_imports.get('imports', [])
-            if m != 'distill3d' and not m.startswith('distill3d.')
-        ]
-        if imports:
-            cfg.custom_imports.imports = imports
-        else:
-            cfg.pop('custom_imports')
-    return cfg
-
-
-def plain(value: Any) -> Any:
-    """``value`` as plain Python data (lists, dicts, str, int, float...).
-
-    numpy arrays and scalars become lists / numbers, tuples become lists,
-    any other object raises TypeError.
-    """
-    if value is None or isinstance(value, (bool, int, float, str)):
-        return value
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.dtype):
-        return str(value)
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    if isinstance(value, dict):
-        out = {}
-        for key, val in value.items():
-            key = plain(key)
-            if not isinstance(key, (str, int, float, bool)):
-                key = str(key)
-            out[key] = plain(val)
-        return out
-    raise TypeError(f'no plain form for {type(value).__name__}')
-
-
-def plain_meta(meta: dict) -> Tuple[dict, List[str]]:
-    """The checkpoint meta as plain data, and the keys that had none."""
-    out, dropped = {}, []
-    for key, value in meta.items():
-        try:
-            out[str(key)] = plain(value)
-        except TypeError:
-            dropped.append(str(key))
-    return out, dropped
-
-
-def split_state(state: Dict[str, torch.Tensor]):
-    """The student's weights (prefix stripped) and counts of the rest."""
-    student = OrderedDict()
-    dropped: Dict[str, int] = OrderedDict()
-    for key, value in state.items():
-        if key.startswith('module.'):
-            key = key[len('module.'):]
-        if key.startswith(PREFIX):
-            student[key[len(PREFIX):]] = value.detach().cpu().clone()
-        else:
-            group = key.split('.', 1)[0]
-            dropped[group] = dropped.get(group, 0) + 1
-    return student, dropped
-
-
-def check_keys(cfg: Config, state: Dict[str, torch.Tensor]) -> int:
-    """Build the student and check that ``state`` fits it exactly.
-
-    Returns:
-        int: The student's parameter count.
-    """
-    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    model_cfg = copy.deepcopy(cfg.model)
-    model_cfg.train_cfg = None
-    model = MODELS.build(model_cfg)
-    mismatch = state_dict_mismatch(model.state_dict(), state)
-    if mismatch:
-        raise ValueError('the student weights do not fit the student config: '
-                         + mismatch.describe())
-    return sum(p.numel() for p in model.parameters())
-
-
-def export(config: str,
-           checkpoint: str,
-           out: str,
-           out_config: Optional[str] = None,
-           drop_custom_imports: bool = False) -> dict:
-    """Write the student checkpoint (and config); returns a summary."""
-    cfg = Config.fromfile(config)
-    s_cfg = student_config(cfg, drop_custom_imports)
-    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
-    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
-    if not isinstance(state, dict):
-        raise ValueError(f'{checkpoint} holds no state_dict')
-    student, dropped = split_state(state)
-    if not student:
-        raise ValueError(
-            f'{checkpoint} has no {PREFIX!r} keys: not a Distiller3D '
-            'checkpoint (a plain model checkpoint needs no export)')
-    params = check_keys(s_cfg, student)
-    meta, dropped_meta = plain_meta(ckpt.get('meta', {}) or {})
-    meta['cfg'] = s_cfg.pretty_text
-    meta['distill3d_export'] = dict(
-        source_checkpoint=osp.abspath(checkpoint),
-        dropped_key_groups=dict(dropped))
-    torch.save(dict(meta=meta, state_dict=student), out)
-    if out_config:
-        s_cfg.dump(out_config)
-    return dict(
-        out=out,
-        out_config=out_config,
-        student_params=params,
-        num_keys=len(student),
-        dropped_key_groups=dict(dropped),
-        dropped_meta=dropped_meta + [
-            k for k in ('message_hub', 'optimizer', 'param_schedulers')
-            if k in ckpt
-        ])
-
-
 def main() -> None:
     args = parse_args()
     out = args.out or osp.splitext(args.checkpoint)[0] + '_student.pth'
-    summary = export(args.config, args.checkpoint, out, args.out_config,
-                     args.no_custom_imports)
+    summary = export_student(args.config, args.checkpoint, out,
+                             args.out_config, args.no_custom_imports)
     dropped = ', '.join(f'{g}.* ({n} keys)'
                         for g, n in summary['dropped_key_groups'].items())
     print(f'student params: {summary["student_params"]:,}')
