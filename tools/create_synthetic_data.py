@@ -3,7 +3,7 @@
 
 Examples::
 
-    # KITTI (40 train + 20 val frames) readable by mmdet3d's KittiDataset
+    # KITTI (120 train + 30 val frames) readable by mmdet3d's KittiDataset
     python tools/create_synthetic_data.py kitti --out-dir data/kitti_synth
 
     # SemanticKITTI (sequences 00-02 train, 08 val, 20 scans each)
