@@ -5,6 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: env test demo data clean-data
 
@@ -15,7 +16,7 @@ test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
 
 demo: env
-	bash tools/demo.sh $(DEMO_DIR)
+	$(PY) tools/demo.py --out-dir $(DEMO_DIR) $(DEMO_ARGS)
 
 data: env
 	$(PY) tools/create_synthetic_data.py kitti --out-dir data/synthetic_kitti

@@ -328,6 +328,36 @@ class Distiller3D(BaseModel):
         losses.update(self.compute_distill_losses())
         return losses
 
+    def teacher_records(self, data: dict) -> Dict[str, Record]:
+        """Run the teacher on a batch and return its record per KD term.
+
+        Used to inspect what the distillation sees (e.g. the nodes
+        PointDistiller weights most) outside a train step.
+
+        Args:
+            data (dict): A collated batch (``inputs`` and
+                ``data_samples``), as the dataloader yields it.
+
+        Returns:
+            dict[str, Record]: The teacher record of each ``loss_kd_*``
+            term, keyed by the term's name.
+        """
+        data = self.data_preprocessor(data, False)
+        _, teacher_inputs = self._split_inputs(data['inputs'])
+        self._run_teacher(teacher_inputs, data.get('data_samples'))
+        return {
+            term.name: self._teacher_recorders[term.teacher.key].record
+            for term in self._terms
+        }
+
+    def distill_loss(self, name: str) -> nn.Module:
+        """The loss module of the ``loss_kd_*`` term ``name``."""
+        for term in self._terms:
+            if term.name == name:
+                return term.loss
+        raise KeyError(f'no distillation term {name!r}; terms: '
+                       f'{[t.name for t in self._terms]}')
+
     def _teacher_recorded(self) -> None:
         if all(r.record is not None
                for r in self._teacher_recorders.values()):

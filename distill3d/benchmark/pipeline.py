@@ -1,0 +1,265 @@
+# Copyright (c) distill3d contributors. All rights reserved.
+"""Benchmark trained teacher / student / distilled models in one run."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import List, Optional
+
+import numpy as np
+import torch
+from mmengine.config import Config
+from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
+
+from mmdet3d.registry import DATASETS, MODELS
+from ..utils import set_data_root
+from .bev import (bev_footprints, draw_bev, frame_batch, pointdistiller_nodes,
+                  predict_boxes)
+from .evaluate import (ModelSpec, evaluate_model, headline_keys,
+                       is_distill_config, plain_model)
+from .report import (SCHEMA_VERSION, bar_chart, markdown_table,
+                     summarize_cost, validate_result, write_json)
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+OUTPUT_FILES = dict(
+    markdown='results.md',
+    json='results.json',
+    bar_chart='map_bar.png',
+    bev='bev.png')
+
+
+def _log(msg: str) -> None:
+    print_log(f'[benchmark] {msg}', logger='current')
+
+
+def train_cost(config: str,
+               teacher_ckpt: Optional[str],
+               out_json: str,
+               data_root: Optional[str] = None,
+               steps: int = 3,
+               warmup: int = 1) -> dict:
+    """Run ``tools/benchmark_distill.py`` on a distillation config.
+
+    Returns:
+        dict: :func:`~distill3d.benchmark.report.summarize_cost` of its
+        JSON summary.
+    """
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools', 'benchmark_distill.py'), config, '--steps',
+        str(steps), '--warmup',
+        str(warmup), '--json', out_json, '--work-dir',
+        osp.join(osp.dirname(out_json), 'benchmark_distill')
+    ]
+    if teacher_ckpt:
+        cmd += ['--teacher-ckpt', teacher_ckpt]
+    if data_root:
+        cmd += ['--data-root', data_root]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+    with open(out_json) as f:
+        return summarize_cost(json.load(f))
+
+
+def _load_plain(spec: ModelSpec, work_dir: str, data_root: Optional[str]):
+    cfg_path, ckpt = plain_model(spec, work_dir)
+    cfg = Config.fromfile(cfg_path)
+    if data_root:
+        set_data_root(cfg, data_root)
+    init_default_scope(cfg.get('default_scope', 'mmdet3d'))
+    model = MODELS.build(cfg.model)
+    from mmengine.runner import load_checkpoint
+    load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
+    return cfg, model.eval()
+
+
+def bev_picture(models: List[ModelSpec],
+                path: str,
+                work_dir: str,
+                data_root: Optional[str] = None,
+                frame_index: int = 0,
+                score_thr: float = 0.3,
+                distill_config: Optional[str] = None,
+                teacher_ckpt: Optional[str] = None) -> dict:
+    """BEV PNG of one validation frame: ground truth and every model's boxes.
+
+    With a PointDistiller ``distill_config``, the top-N pillars its loss
+    weights on that frame are drawn, coloured by weight.
+
+    Returns:
+        dict: Counts drawn (``gt``, per model, ``nodes``).
+    """
+    cfg, _ = _load_plain(models[0], work_dir, data_root)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    batch = frame_batch(dataset, frame_index)
+    points = batch['inputs']['points'][0].numpy()
+    ann = dataset.get_ann_info(frame_index)
+    box_sets = {'ground truth': bev_footprints(ann['gt_bboxes_3d'])}
+    for spec in models:
+        _, model = _load_plain(spec, work_dir, data_root)
+        box_sets[spec.name] = predict_boxes(model, batch, score_thr)
+        del model
+    nodes = None
+    if distill_config:
+        nodes = pointdistiller_nodes(distill_config, batch, teacher_ckpt)
+    pcr = cfg.model.data_preprocessor.voxel_layer.point_cloud_range \
+        if 'voxel_layer' in cfg.model.data_preprocessor else [
+            float(points[:, 0].min()),
+            float(points[:, 1].min()), 0,
+            float(points[:, 0].max()),
+            float(points[:, 1].max()), 0
+        ]
+    sample_idx = batch['data_samples'][0].metainfo.get('sample_idx',
+                                                       frame_index)
+    title = (f'validation frame {sample_idx}: predictions with score >= '
+             f'{score_thr}')
+    if nodes is not None:
+        title += f'; top-{len(nodes["weight"])} PointDistiller pillars'
+    draw_bev(path, points, box_sets, pcr, nodes, title)
+    counts = {k: int(len(v)) for k, v in box_sets.items()}
+    counts['nodes'] = 0 if nodes is None else int(len(nodes['weight']))
+    return counts
+
+
+def seg_picture(models: List[ModelSpec],
+                path: str,
+                work_dir: str,
+                data_root: Optional[str] = None,
+                frame_index: int = 0) -> dict:
+    """BEV PNG of one frame's labels: ground truth and each model's."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+
+    cfg, _ = _load_plain(models[0], work_dir, data_root)
+    dataset = DATASETS.build(cfg.test_dataloader.dataset)
+    batch = frame_batch(dataset, frame_index)
+    points = batch['inputs']['points'][0].numpy()
+    panels = {
+        'ground truth':
+        batch['data_samples'][0].gt_pts_seg.pts_semantic_mask.numpy()
+    }
+    for spec in models:
+        _, model = _load_plain(spec, work_dir, data_root)
+        with torch.no_grad():
+            (sample, ) = model.test_step(batch)
+        panels[spec.name] = sample.pred_pts_seg.pts_semantic_mask.numpy()
+    n = len(panels)
+    fig, axes = plt.subplots(1, n, figsize=(4 * n, 4), dpi=100)
+    num_classes = len(dataset.metainfo['classes'])
+    for ax, (name, labels) in zip(np.atleast_1d(axes), panels.items()):
+        ax.scatter(points[:, 0], points[:, 1], s=0.3, c=labels,
+                   cmap='tab20', vmin=0, vmax=max(num_classes, 1),
+                   linewidths=0)
+        ax.set_aspect('equal')
+        ax.set_title(name, fontsize=10)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return {k: int(len(v)) for k, v in panels.items()}
+
+
+def run_benchmark(models: List[ModelSpec],
+                  task: str,
+                  out_dir: str,
+                  title: str,
+                  data_root: Optional[str] = None,
+                  distill_config: Optional[str] = None,
+                  teacher_ckpt: Optional[str] = None,
+                  cost_steps: int = 3,
+                  latency_frames: int = 10,
+                  frame_index: int = 0,
+                  commands: Optional[List[str]] = None,
+                  notes: Optional[List[str]] = None) -> dict:
+    """Evaluate ``models`` and write the table, JSON and pictures.
+
+    Args:
+        models (list[ModelSpec]): Rows of the table, in order.
+        task (str): 'det' or 'seg'.
+        out_dir (str): Where :data:`OUTPUT_FILES` are written.
+        title (str): Title of the table and chart.
+        data_root (str, optional): Point every config at this data root.
+        distill_config (str, optional): The distillation config whose
+            training step is benchmarked (``tools/benchmark_distill.py``)
+            and, for PointDistiller, whose weighted pillars are drawn.
+            Defaults to the first distillation config among ``models``.
+        teacher_ckpt (str, optional): Teacher checkpoint for
+            ``distill_config`` (default: the config's).
+        cost_steps (int): Timed steps of the training-step benchmark
+            (0 skips it).
+        latency_frames (int): Frames timed per model.
+        frame_index (int): Validation frame of the pictures.
+        commands (list[str], optional): Commands recorded in the report.
+        notes (list[str], optional): Paragraphs added to the report.
+
+    Returns:
+        dict: The result written to ``results.json``.
+    """
+    os.makedirs(out_dir, exist_ok=True)
+    work_dir = osp.join(out_dir, 'eval')
+    if distill_config is None:
+        for spec in models:
+            if is_distill_config(Config.fromfile(spec.config)):
+                distill_config = spec.config
+                break
+    rows = []
+    for spec in models:
+        _log(f'evaluating {spec.name} ({spec.checkpoint})')
+        row = evaluate_model(spec, task, work_dir, data_root, latency_frames)
+        _log(f'{spec.name}: ' + ', '.join(
+            f'{k} {row["metrics"][k]:.2f}' for k in headline_keys(task)) +
+             f', {row["latency"]["median_ms"]:.0f} ms/frame')
+        rows.append(row)
+    files = {k: osp.join(out_dir, v) for k, v in OUTPUT_FILES.items()}
+    result = dict(
+        schema_version=SCHEMA_VERSION,
+        title=title,
+        task=task,
+        device='cpu' if not torch.cuda.is_available() else
+        torch.cuda.get_device_name(),
+        threads=torch.get_num_threads(),
+        data_root=data_root,
+        models=rows,
+        headline=headline_keys(task),
+        train_cost=None,
+        distill_config=distill_config,
+        files=files,
+        commands=commands or [],
+        notes=notes or [])
+    if distill_config and cost_steps > 0:
+        _log(f'training-step cost of {distill_config}')
+        result['train_cost'] = train_cost(
+            distill_config, teacher_ckpt,
+            osp.join(out_dir, 'benchmark_distill.json'), data_root,
+            cost_steps)
+    _log('drawing')
+    bar_chart(result, headline_keys(task), files['bar_chart'])
+    if task == 'det':
+        pd_config = None
+        if distill_config:
+            d_cfg = Config.fromfile(distill_config)
+            losses = d_cfg.get('distiller', {}).get('distill_losses', {})
+            if any(v.get('type') == 'PointDistillerLoss'
+                   for v in losses.values()):
+                pd_config = distill_config
+        result['bev_counts'] = bev_picture(models, files['bev'], work_dir,
+                                           data_root, frame_index,
+                                           distill_config=pd_config,
+                                           teacher_ckpt=teacher_ckpt)
+    else:
+        result['bev_counts'] = seg_picture(models, files['bev'], work_dir,
+                                           data_root, frame_index)
+    validate_result(result)
+    write_json(result, files['json'])
+    with open(files['markdown'], 'w') as f:
+        f.write(markdown_table(result))
+    _log(f'wrote {", ".join(files.values())}')
+    return result
+
+
+__all__ = [
+    'ModelSpec', 'run_benchmark', 'bev_picture', 'seg_picture', 'train_cost'
+]
