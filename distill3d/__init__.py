@@ -11,7 +11,7 @@ from .utils import register_safe_globals
 enable_cpu_support()
 register_safe_globals()
 
-from . import engine, models  # noqa: E402,F401  (registrations)
+from . import datasets, engine, models  # noqa: E402,F401  (registrations)
 
 __version__ = '0.1.0'
 __all__ = ['__version__', 'enable_cpu_support', 'register_safe_globals']

@@ -1,0 +1,7 @@
+# Copyright (c) distill3d contributors. All rights reserved.
+from .multi_scan_fusion import (DEFAULT_HARD_CLASSES,
+                                MultiScanHardInstanceFusion, SplitFusedPoints)
+
+__all__ = [
+    'DEFAULT_HARD_CLASSES', 'MultiScanHardInstanceFusion', 'SplitFusedPoints'
+]

@@ -1,0 +1,312 @@
+# Copyright (c) distill3d contributors. All rights reserved.
+"""M2SKD's teacher input: the scan plus hard-class instances of earlier scans.
+
+For frame t of a SemanticKITTI sequence, every instance of a hard class
+present in frame t is looked up in frames t-1 .. t-k; its points there are
+brought into frame t with the sequence's poses and calib
+(``p_t = inv(Tr) inv(Pose_t) Pose_j Tr p_j``) and, where the object moved,
+aligned to the current instance (centroid shift, or the centroid shift
+refined by point-to-point ICP). The fused points are appended after the
+scan's points with their labels. A ``fused`` flag column rides along in
+the points so that the following augmentations treat scan and fused points
+alike; :class:`SplitFusedPoints` then separates the student's input (exactly
+the scan's points) from the teacher's (scan + fused).
+"""
+import os.path as osp
+from collections import OrderedDict
+from typing import Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmengine.fileio import get
+
+from mmdet3d.registry import TRANSFORMS
+
+# SemanticKITTI raw label ids (semantic-kitti.yaml) of each class, static
+# and moving variants; 'other-vehicle' is mmdet3d's 'bus'.
+RAW_IDS: Dict[str, Tuple[int, ...]] = {
+    'car': (10, 252),
+    'bicycle': (11, ),
+    'motorcycle': (15, ),
+    'truck': (18, 258),
+    'other-vehicle': (20, 257, 259),
+    'bus': (20, 257, 259),
+    'person': (30, 254),
+    'bicyclist': (31, 253),
+    'motorcyclist': (32, 255),
+}
+DEFAULT_HARD_CLASSES = ('bicycle', 'motorcycle', 'truck', 'other-vehicle',
+                        'person', 'bicyclist', 'motorcyclist')
+FUSED_ATTR = 'fused'
+
+
+def read_label_file(path: str, backend_args: Optional[dict] = None
+                    ) -> Tuple[np.ndarray, np.ndarray]:
+    """Semantic (lower 16 bits) and instance ids (upper 16) of a .label."""
+    raw = np.frombuffer(get(path, backend_args=backend_args),
+                        dtype=np.uint32)
+    return (raw & 0xFFFF).astype(np.int64), (raw >> 16).astype(np.int64)
+
+
+def read_poses(path: str) -> np.ndarray:
+    """(T, 4, 4) poses of a SemanticKITTI ``poses.txt``."""
+    rows = np.loadtxt(path, dtype=np.float64, ndmin=2)
+    poses = np.tile(np.eye(4), (len(rows), 1, 1))
+    poses[:, :3, :4] = rows.reshape(-1, 3, 4)
+    return poses
+
+
+def read_calib_tr(path: str) -> np.ndarray:
+    """The 4x4 ``Tr`` (velodyne -> camera 0) of a ``calib.txt``."""
+    with open(path) as f:
+        for line in f:
+            key, _, vals = line.partition(':')
+            if key.strip() == 'Tr':
+                mat = np.eye(4)
+                mat[:3, :4] = np.array(vals.split(), float).reshape(3, 4)
+                return mat
+    raise ValueError(f'{path} has no Tr line')
+
+
+def icp_shift(src: np.ndarray, dst: np.ndarray, iters: int = 10
+              ) -> np.ndarray:
+    """Translation aligning ``src`` (M, 3) to ``dst`` (P, 3).
+
+    Point-to-point ICP restricted to a translation, started at the centroid
+    shift: each iteration matches every source point to its nearest
+    destination point and moves by the mean residual.
+    """
+    shift = dst.mean(0) - src.mean(0)
+    for _ in range(iters):
+        moved = src + shift
+        d2 = ((moved[:, None, :] - dst[None, :, :])**2).sum(-1)
+        step = (dst[d2.argmin(1)] - moved).mean(0)
+        shift = shift + step
+        if np.linalg.norm(step) < 1e-4:
+            break
+    return shift
+
+
+@TRANSFORMS.register_module()
+class MultiScanHardInstanceFusion(BaseTransform):
+    """Append hard-class instance points of earlier scans (M2SKD teacher).
+
+    Place it right after ``LoadPointsFromFile`` and ``LoadAnnotations3D``
+    (``dataset_type='semantickitti'``; raw SemanticKITTI labels) and before
+    ``PointSegClassMapping``, the augmentations and
+    :class:`SplitFusedPoints`. The data info must come from the standard
+    SemanticKITTI layout (``sequences/<seq>/velodyne/<frame>.bin``,
+    ``labels/``, ``poses.txt`` and ``calib.txt`` of the sequence).
+
+    Required keys: ``points``, ``pts_semantic_mask`` (raw ids),
+    ``lidar_points.lidar_path``, ``pts_semantic_mask_path``.
+    Modified keys: ``points`` (scan then fused points, plus a ``fused``
+    attribute column), ``pts_semantic_mask``. Added keys:
+    ``pts_instance_mask`` (instance id of every point, 0 = none),
+    ``num_fused_points``.
+
+    Args:
+        num_prev (int): k, earlier frames searched. Defaults to 4.
+        hard_classes (Sequence[str]): Class names (keys of
+            :data:`RAW_IDS`) whose instances are fused. Defaults to
+            :data:`DEFAULT_HARD_CLASSES`.
+        align (str): 'centroid' (shift the fused points of each earlier
+            frame onto the current instance's centroid; released code),
+            'icp' (centroid shift refined by translation-only ICP) or
+            'none' (poses only).
+        icp_iters (int): ICP iterations. Defaults to 10.
+        min_points (int): Instances with fewer points in frame t are not
+            fused (no reliable centroid). Defaults to 1.
+        backend_args (dict, optional): mmengine file backend arguments.
+    """
+
+    def __init__(self,
+                 num_prev: int = 4,
+                 hard_classes: Sequence[str] = DEFAULT_HARD_CLASSES,
+                 align: str = 'centroid',
+                 icp_iters: int = 10,
+                 min_points: int = 1,
+                 backend_args: Optional[dict] = None) -> None:
+        if num_prev < 0:
+            raise ValueError(f'num_prev must be >= 0, got {num_prev}')
+        if align not in ('centroid', 'icp', 'none'):
+            raise ValueError(f"align must be 'centroid', 'icp' or 'none', "
+                             f'got {align!r}')
+        unknown = [c for c in hard_classes if c not in RAW_IDS]
+        if unknown:
+            raise ValueError(f'unknown hard classes {unknown}; known: '
+                             f'{sorted(RAW_IDS)}')
+        self.num_prev = num_prev
+        self.hard_classes = tuple(hard_classes)
+        self.align = align
+        self.icp_iters = icp_iters
+        self.min_points = min_points
+        self.backend_args = backend_args
+        # raw id -> class group (moving and static variants match)
+        self.group = {
+            rid: i
+            for i, c in enumerate(self.hard_classes) for rid in RAW_IDS[c]
+        }
+        self._seq_cache: 'OrderedDict[str, tuple]' = OrderedDict()
+
+    # ------------------------------------------------------------------ io
+    def _sequence(self, seq_dir: str) -> Tuple[np.ndarray, np.ndarray]:
+        """Poses and Tr of a sequence (cached)."""
+        if seq_dir not in self._seq_cache:
+            self._seq_cache[seq_dir] = (
+                read_poses(osp.join(seq_dir, 'poses.txt')),
+                read_calib_tr(osp.join(seq_dir, 'calib.txt')))
+            while len(self._seq_cache) > 8:
+                self._seq_cache.popitem(last=False)
+        return self._seq_cache[seq_dir]
+
+    def _instances_in(self, seq_dir: str, frame: int, num_feats: int,
+                      wanted: List[Tuple[int, int]]) -> Dict[tuple, tuple]:
+        """Points (M, C) and raw semantic ids (M, ) of ``wanted`` instances
+        ((group, instance id) pairs) in an earlier frame of a sequence."""
+        scan_path = osp.join(seq_dir, 'velodyne', f'{frame:06d}.bin')
+        label_path = osp.join(seq_dir, 'labels', f'{frame:06d}.label')
+        if not (osp.exists(scan_path) and osp.exists(label_path)):
+            return {}
+        pts = np.frombuffer(get(scan_path, backend_args=self.backend_args),
+                            dtype=np.float32).reshape(-1, num_feats)
+        sem, inst = read_label_file(label_path, self.backend_args)
+        group = np.array([self.group.get(int(s), -1) for s in sem])
+        out = {}
+        for key in wanted:
+            sel = (group == key[0]) & (inst == key[1])
+            if sel.any():
+                out[key] = (pts[sel], sem[sel])
+        return out
+
+    # ----------------------------------------------------------- transform
+    def transform(self, results: dict) -> dict:
+        """Append the fused points; see the class docstring."""
+        points = results['points']
+        lidar_path = results['lidar_points']['lidar_path']
+        label_path = results['pts_semantic_mask_path']
+        sem, inst = read_label_file(label_path, self.backend_args)
+        mask = np.asarray(results['pts_semantic_mask'])
+        if len(sem) != len(points) or not np.array_equal(mask, sem):
+            raise ValueError(
+                'MultiScanHardInstanceFusion needs the raw SemanticKITTI '
+                'labels of the scan: place it after LoadAnnotations3D('
+                "dataset_type='semantickitti') and before "
+                'PointSegClassMapping and any point filtering or sampling')
+        seq_dir = osp.dirname(osp.dirname(lidar_path))
+        frame = int(osp.splitext(osp.basename(lidar_path))[0])
+        num_feats = int(results['lidar_points'].get('num_pts_feats',
+                                                    points.shape[1]))
+
+        xyz = points.coord.numpy().astype(np.float64)
+        group = np.array([self.group.get(int(s), -1) for s in sem],
+                         dtype=np.int64)
+        keys, centroids = [], {}
+        for g, i in set(zip(group[group >= 0].tolist(),
+                            inst[group >= 0].tolist())):
+            sel = (group == g) & (inst == i)
+            if i > 0 and sel.sum() >= self.min_points:
+                keys.append((g, i))
+                centroids[(g, i)] = xyz[sel]
+        keys.sort()
+
+        fused_pts, fused_sem, fused_inst = [], [], []
+        if keys and self.num_prev > 0 and frame > 0:
+            poses, tr = None, None
+            for j in range(frame - 1, max(frame - self.num_prev, 0) - 1, -1):
+                found = self._instances_in(seq_dir, j, num_feats, keys)
+                if not found:
+                    continue
+                if poses is None:
+                    poses, tr = self._sequence(seq_dir)
+                if max(frame, j) >= len(poses):
+                    raise ValueError(f'{seq_dir}/poses.txt has {len(poses)}'
+                                     f' poses, frame {max(frame, j)} needs '
+                                     'more')
+                rel = np.linalg.inv(tr) @ np.linalg.inv(poses[frame]) @ \
+                    poses[j] @ tr
+                for key in keys:
+                    if key not in found:
+                        continue
+                    pts, psem = found[key]
+                    p = pts[:, :3].astype(np.float64) @ rel[:3, :3].T + \
+                        rel[:3, 3]
+                    if self.align == 'centroid':
+                        p += centroids[key].mean(0) - p.mean(0)
+                    elif self.align == 'icp':
+                        p += icp_shift(p, centroids[key], self.icp_iters)
+                    out = np.array(pts, dtype=np.float32, copy=True)
+                    out[:, :3] = p
+                    fused_pts.append(out[:, :points.shape[1]])
+                    fused_sem.append(psem)
+                    fused_inst.append(np.full(len(p), key[1], np.int64))
+
+        n_fused = int(sum(len(p) for p in fused_pts))
+        flag = np.zeros((len(points) + n_fused, 1), np.float32)
+        flag[len(points):] = 1
+        data = points.tensor.numpy()
+        if n_fused:
+            data = np.concatenate([data] + fused_pts, 0)
+            sem = np.concatenate([sem] + fused_sem)
+            inst = np.concatenate([inst] + fused_inst)
+        attrs = dict(points.attribute_dims or {})
+        attrs[FUSED_ATTR] = data.shape[1]
+        results['points'] = type(points)(
+            np.concatenate([data, flag], 1),
+            points_dim=data.shape[1] + 1,
+            attribute_dims=attrs)
+        results['pts_semantic_mask'] = sem
+        results['pts_instance_mask'] = inst
+        results['num_fused_points'] = n_fused
+        if 'eval_ann_info' in results:
+            results['eval_ann_info']['pts_semantic_mask'] = sem
+        return results
+
+    def __repr__(self) -> str:
+        return (f'{self.__class__.__name__}(num_prev={self.num_prev}, '
+                f'hard_classes={self.hard_classes}, align={self.align!r})')
+
+
+@TRANSFORMS.register_module()
+class SplitFusedPoints(BaseTransform):
+    """Split scan and fused points after the shared augmentations.
+
+    The teacher's input is every point (scan + fused), the student's the
+    scan points only, in their original order. The ``fused`` column is
+    removed from both.
+
+    Required keys: ``points`` with a ``fused`` attribute,
+    ``pts_semantic_mask``, ``pts_instance_mask``.
+    Modified keys: ``points``, ``pts_semantic_mask``, ``pts_instance_mask``
+    (scan points only). Added keys: ``teacher_points``,
+    ``teacher_pts_semantic_mask``, ``teacher_pts_instance_mask``.
+    """
+
+    def transform(self, results: dict) -> dict:
+        points = results['points']
+        attrs = dict(points.attribute_dims or {})
+        if FUSED_ATTR not in attrs:
+            raise KeyError('points have no fused column: put '
+                           'MultiScanHardInstanceFusion before this')
+        col = attrs.pop(FUSED_ATTR)
+        data = points.tensor
+        fused = data[:, col] > 0.5
+        keep = [c for c in range(data.shape[1]) if c != col]
+        attrs = {k: (v if v < col else v - 1) for k, v in attrs.items()}
+
+        def make(rows):
+            return type(points)(data[rows][:, keep],
+                                points_dim=len(keep),
+                                attribute_dims=attrs or None)
+
+        student = (~fused).numpy()
+        results['teacher_points'] = make(slice(None))
+        results['points'] = make(~fused)
+        for key in ('pts_semantic_mask', 'pts_instance_mask'):
+            if key in results:
+                results[f'teacher_{key}'] = results[key]
+                results[key] = results[key][student]
+        if 'eval_ann_info' in results and 'pts_semantic_mask' in results:
+            results['eval_ann_info']['pts_semantic_mask'] = \
+                results['pts_semantic_mask']
+        return results

@@ -1,0 +1,209 @@
+"""M2SKD's multi-scan hard-instance fusion on synthetic SemanticKITTI."""
+import os
+import os.path as osp
+import shutil
+
+import numpy as np
+import pytest
+from mmengine.dataset import Compose
+from mmengine.registry import init_default_scope
+
+from helpers import config_path
+
+from distill3d.datasets.transforms.multi_scan_fusion import (
+    DEFAULT_HARD_CLASSES, RAW_IDS, read_label_file)
+
+LOAD = [
+    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
+         use_dim=4),
+    dict(type='LoadAnnotations3D', with_bbox_3d=False, with_label_3d=False,
+         with_seg_3d=True, seg_3d_dtype='np.int32', seg_offset=2**16,
+         dataset_type='semantickitti')
+]
+CYLINDER3D = 'cylinder3d/cylinder3d_1xb2-cpu_synthetic-semantickitti.py'
+HARD_IDS = {i for c in DEFAULT_HARD_CLASSES for i in RAW_IDS[c]}
+
+
+@pytest.fixture(scope='module')
+def sequence(tmp_path_factory):
+    """Sequence 00 with 6 scans (the first 4 frames precede frame 4)."""
+    from distill3d.datasets.synthetic.semantickitti import (
+        SemanticKittiSynthConfig, create_semantickitti_dataset)
+    root = str(tmp_path_factory.mktemp('skitti_seq'))
+    create_semantickitti_dataset(
+        root, seed=0,
+        cfg=SemanticKittiSynthConfig(train_seqs=(0, ), val_seqs=(),
+                                     frames_per_seq=6, moving_ids=True))
+    return osp.join(root, 'sequences', '00')
+
+
+def _label_mapping():
+    from mmdet3d.datasets import SemanticKittiDataset as S
+    from mmengine.config import Config
+    cfg = Config.fromfile(config_path(CYLINDER3D))
+    return S.get_seg_label_mapping(None, cfg.metainfo)
+
+
+def _info(seq_dir, frame):
+    return dict(
+        seg_label_mapping=_label_mapping(),
+        lidar_points=dict(
+            lidar_path=osp.join(seq_dir, 'velodyne', f'{frame:06d}.bin'),
+            num_pts_feats=4),
+        pts_semantic_mask_path=osp.join(seq_dir, 'labels',
+                                        f'{frame:06d}.label'),
+        seg_3d_fields=[])
+
+
+def _run(seq_dir, frame, extra=(), **kwargs):
+    init_default_scope('mmdet3d')
+    pipe = Compose(LOAD + [dict(type='MultiScanHardInstanceFusion', **kwargs)]
+                   + list(extra))
+    return pipe(_info(seq_dir, frame))
+
+
+def _scan(seq_dir, frame):
+    return np.fromfile(
+        osp.join(seq_dir, 'velodyne', f'{frame:06d}.bin'),
+        dtype=np.float32).reshape(-1, 4)
+
+
+def test_fused_points_land_on_current_instances(sequence):
+    out = _run(sequence, 4, align='none')  # poses and calib only
+    scan = _scan(sequence, 4)
+    n = len(scan)
+    pts = out['points'].tensor.numpy()
+    assert out['num_fused_points'] > 100
+    assert len(pts) == n + out['num_fused_points']
+    # student points untouched and first; the flag column marks fused ones
+    np.testing.assert_array_equal(pts[:n, :4], scan)
+    assert (pts[:n, 4] == 0).all() and (pts[n:, 4] == 1).all()
+    sem, inst = out['pts_semantic_mask'], out['pts_instance_mask']
+    cur_sem, cur_inst = read_label_file(_info(sequence, 4)[
+        'pts_semantic_mask_path'])
+    np.testing.assert_array_equal(sem[:n], cur_sem)
+    np.testing.assert_array_equal(inst[:n], cur_inst)
+    # labels preserved: fused points are hard-class points of instances
+    # that are in frame 4
+    assert set(sem[n:].tolist()) <= HARD_IDS
+    present = set(cur_inst[np.isin(cur_sem, list(HARD_IDS))].tolist())
+    assert set(inst[n:].tolist()) <= present
+    # poses and calib alone bring the well-sampled static instances (no
+    # moving-* label) onto their current points: half of their fused
+    # points within 0.3 m
+    checked = 0
+    for i in np.unique(inst[n:]):
+        cur = pts[:n][inst[:n] == i, :3]
+        static = (sem[inst == i] < 252).all()
+        if static and len(cur) >= 10:
+            d = _nn_dist(pts[n:][inst[n:] == i, :3], cur)
+            assert np.median(d) < 0.3, (i, np.median(d))
+            checked += 1
+    assert checked >= 2
+
+
+def _nn_dist(a, b):
+    return np.sqrt(((a[:, None] - b[None])**2).sum(-1)).min(1)
+
+
+def test_centroid_alignment_distance_bound(sequence):
+    out = _run(sequence, 4, align='centroid')
+    n = len(_scan(sequence, 4))
+    pts, inst = out['points'].tensor.numpy(), out['pts_instance_mask']
+    assert out['num_fused_points'] > 0
+    for i in np.unique(inst[n:]):
+        cur = pts[:n][inst[:n] == i, :3]
+        extent = np.linalg.norm(cur.max(0) - cur.min(0))
+        # every fused point within the object's size of its current points
+        d = _nn_dist(pts[n:][inst[n:] == i, :3], cur)
+        assert d.max() < extent + 1.0, (i, d.max(), extent)
+    out = _run(sequence, 4, num_prev=1, align='centroid')
+    pts, inst = out['points'].tensor.numpy(), out['pts_instance_mask']
+    for i in np.unique(inst[n:]):
+        np.testing.assert_allclose(
+            pts[n:][inst[n:] == i, :3].mean(0),
+            pts[:n][inst[:n] == i, :3].mean(0), atol=1e-3)
+    icp = _run(sequence, 4, num_prev=1, align='icp')
+    assert icp['num_fused_points'] == out['num_fused_points']
+
+
+def test_num_prev_and_start_of_sequence(sequence):
+    counts = [_run(sequence, 4, num_prev=k)['num_fused_points']
+              for k in (0, 1, 2, 4)]
+    assert counts[0] == 0 and counts[1] < counts[2] < counts[3]
+    first = _run(sequence, 0)
+    assert first['num_fused_points'] == 0
+    np.testing.assert_array_equal(first['points'].tensor.numpy()[:, :4],
+                                  _scan(sequence, 0))
+    # frame 2 with k=4 only has frames 1 and 0
+    assert _run(sequence, 2, num_prev=4)['num_fused_points'] == \
+        _run(sequence, 2, num_prev=2)['num_fused_points']
+
+
+def test_missing_earlier_frames_and_no_hard_classes(sequence, tmp_path):
+    seq = str(tmp_path / '00')
+    shutil.copytree(sequence, seq)
+    full = _run(seq, 4, num_prev=2)['num_fused_points']
+    os.remove(osp.join(seq, 'velodyne', '000003.bin'))
+    os.remove(osp.join(seq, 'labels', '000002.label'))
+    assert _run(seq, 4, num_prev=2)['num_fused_points'] == 0 < full
+    assert _run(seq, 4, num_prev=4)['num_fused_points'] > 0
+    # the poses are only read when there is something to fuse
+    os.remove(osp.join(seq, 'poses.txt'))
+    assert _run(seq, 0)['num_fused_points'] == 0
+    with pytest.raises(FileNotFoundError, match='poses.txt'):
+        _run(seq, 4)
+
+
+def test_split_after_shared_augmentation(sequence):
+    aug = [
+        dict(type='PointSegClassMapping'),
+        dict(type='RandomFlip3D', sync_2d=False,
+             flip_ratio_bev_horizontal=1.0, flip_ratio_bev_vertical=1.0),
+        dict(type='GlobalRotScaleTrans', rot_range=[0.5, 0.5],
+             scale_ratio_range=[1.1, 1.1], translation_std=[0, 0, 0]),
+        dict(type='SplitFusedPoints'),
+    ]
+    out = _run(sequence, 4, extra=aug)
+    scan = _scan(sequence, 4)
+    student = out['points'].tensor.numpy()
+    teacher = out['teacher_points'].tensor.numpy()
+    assert student.shape == scan.shape and teacher.shape[1] == 4
+    assert len(teacher) > len(scan)
+    np.testing.assert_array_equal(teacher[:len(scan)], student)
+    # same rigid transform on both: distances between points are scaled
+    # by 1.1 only
+    ref = np.linalg.norm(scan[1:, :3] - scan[:-1, :3], axis=1)
+    got = np.linalg.norm(student[1:, :3] - student[:-1, :3], axis=1)
+    np.testing.assert_allclose(got, 1.1 * ref, rtol=1e-4, atol=1e-4)
+    assert len(out['pts_semantic_mask']) == len(scan)
+    assert len(out['teacher_pts_semantic_mask']) == len(teacher)
+    assert out['teacher_pts_semantic_mask'].max() < 20  # mapped ids
+
+
+def test_wrong_placement_raises(sequence):
+    with pytest.raises(ValueError, match='before'):
+        _run_mapped = Compose(LOAD + [
+            dict(type='PointSegClassMapping'),
+            dict(type='MultiScanHardInstanceFusion')
+        ])
+        init_default_scope('mmdet3d')
+        _run_mapped(_info(sequence, 4))
+    with pytest.raises(ValueError, match='align'):
+        _run(sequence, 4, align='bogus')
+    with pytest.raises(ValueError, match='unknown hard classes'):
+        _run(sequence, 4, hard_classes=['dragon'])
+
+
+def test_real_sample_frame(shared_samples):
+    root = osp.join(shared_samples, 'tests', 'data', 'semantickitti')
+    seq = osp.join(root, 'sequences', '00')
+    if not osp.isfile(osp.join(seq, 'velodyne', '000000.bin')):
+        pytest.skip('no SemanticKITTI sample frame')
+    out = _run(seq, 0, extra=[dict(type='PointSegClassMapping'),
+                              dict(type='SplitFusedPoints')])
+    scan = _scan(seq, 0)
+    np.testing.assert_array_equal(out['points'].tensor.numpy(), scan)
+    np.testing.assert_array_equal(out['teacher_points'].tensor.numpy(),
+                                  scan)
+    assert len(out['pts_semantic_mask']) == len(scan)
