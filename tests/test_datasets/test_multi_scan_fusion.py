@@ -207,3 +207,34 @@ def test_real_sample_frame(shared_samples):
     np.testing.assert_array_equal(out['teacher_points'].tensor.numpy(),
                                   scan)
     assert len(out['pts_semantic_mask']) == len(scan)
+
+
+def test_instance_index_gives_the_same_fusion(sequence, tmp_path):
+    import subprocess
+    import sys
+
+    from helpers import REPO
+    root = tmp_path / 'root'
+    shutil.copytree(sequence, root / 'sequences' / '00')
+    seq = str(root / 'sequences' / '00')
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO, 'projects', 'M2SKD', 'tools',
+                 'build_instance_index.py'),
+        str(root)
+    ], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    assert 'sequence 00: 6 frames indexed' in proc.stdout
+    for align in ('none', 'centroid'):
+        ref = _run(seq, 4, align=align)
+        got = _run(seq, 4, align=align, index_dir='instance_index')
+        assert got['num_fused_points'] == ref['num_fused_points'] > 0
+        np.testing.assert_array_equal(got['points'].tensor.numpy(),
+                                      ref['points'].tensor.numpy())
+        for key in ('pts_semantic_mask', 'pts_instance_mask'):
+            np.testing.assert_array_equal(got[key], ref[key])
+    # an index without the requested classes is refused
+    from distill3d.datasets.instance_index import build_instance_index
+    build_instance_index(str(root), classes=['car'], index_dir='cars')
+    with pytest.raises(ValueError, match='does not cover'):
+        _run(seq, 4, index_dir='cars')

@@ -117,6 +117,11 @@ class MultiScanHardInstanceFusion(BaseTransform):
         icp_iters (int): ICP iterations. Defaults to 10.
         min_points (int): Instances with fewer points in frame t are not
             fused (no reliable centroid). Defaults to 1.
+        index_dir (str, optional): Read earlier frames' instance points
+            from ``sequences/<seq>/<index_dir>/<frame>.npz`` (see
+            :mod:`distill3d.datasets.instance_index`; built by
+            ``projects/M2SKD/tools/build_instance_index.py``) instead of
+            whole scans and label files. Defaults to None.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
@@ -126,6 +131,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
                  align: str = 'centroid',
                  icp_iters: int = 10,
                  min_points: int = 1,
+                 index_dir: Optional[str] = None,
                  backend_args: Optional[dict] = None) -> None:
         if num_prev < 0:
             raise ValueError(f'num_prev must be >= 0, got {num_prev}')
@@ -141,6 +147,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
         self.align = align
         self.icp_iters = icp_iters
         self.min_points = min_points
+        self.index_dir = index_dir
         self.backend_args = backend_args
         # raw id -> class group (moving and static variants match)
         self.group = {
@@ -164,6 +171,8 @@ class MultiScanHardInstanceFusion(BaseTransform):
                       wanted: List[Tuple[int, int]]) -> Dict[tuple, tuple]:
         """Points (M, C) and raw semantic ids (M, ) of ``wanted`` instances
         ((group, instance id) pairs) in an earlier frame of a sequence."""
+        if self.index_dir is not None:
+            return self._indexed_instances(seq_dir, frame, wanted)
         scan_path = osp.join(seq_dir, 'velodyne', f'{frame:06d}.bin')
         label_path = osp.join(seq_dir, 'labels', f'{frame:06d}.label')
         if not (osp.exists(scan_path) and osp.exists(label_path)):
@@ -177,6 +186,26 @@ class MultiScanHardInstanceFusion(BaseTransform):
             sel = (group == key[0]) & (inst == key[1])
             if sel.any():
                 out[key] = (pts[sel], sem[sel])
+        return out
+
+    def _indexed_instances(self, seq_dir: str, frame: int,
+                           wanted: List[Tuple[int, int]]) -> Dict:
+        from ..instance_index import load_frame_instances
+        data = load_frame_instances(
+            osp.join(seq_dir, self.index_dir, f'{frame:06d}.npz'))
+        if data is None:
+            return {}
+        missing = set(self.hard_classes) - set(data['classes'].tolist())
+        if missing:
+            raise ValueError(f'the instance index in {seq_dir} does not '
+                             f'cover {sorted(missing)}; rebuild it')
+        group = np.array([self.group.get(int(s), -1) for s in data['sem']],
+                         dtype=np.int64)
+        out = {}
+        for key in wanted:
+            sel = (group == key[0]) & (data['inst'] == key[1])
+            if sel.any():
+                out[key] = (data['points'][sel], data['sem'][sel])
         return out
 
     # ----------------------------------------------------------- transform
@@ -264,7 +293,8 @@ class MultiScanHardInstanceFusion(BaseTransform):
 
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_prev={self.num_prev}, '
-                f'hard_classes={self.hard_classes}, align={self.align!r})')
+                f'hard_classes={self.hard_classes}, align={self.align!r}, '
+                f'index_dir={self.index_dir!r})')
 
 
 @TRANSFORMS.register_module()
