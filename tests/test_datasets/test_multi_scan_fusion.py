@@ -165,6 +165,16 @@ def test_split_after_shared_augmentation(sequence):
         dict(type='SplitFusedPoints'),
     ]
     out = _run(sequence, 4, extra=aug)
+    packed = Compose([
+        dict(type='PackDistillInputs',
+             keys=['points', 'teacher_points', 'pts_semantic_mask',
+                   'pts_instance_mask'])
+    ])(dict(out))
+    assert packed['inputs']['teacher_points'].shape[0] > \
+        packed['inputs']['points'].shape[0] == len(_scan(sequence, 4))
+    seg = packed['data_samples'].gt_pts_seg
+    assert len(seg.pts_semantic_mask) == len(seg.pts_instance_mask) == \
+        len(_scan(sequence, 4))
     scan = _scan(sequence, 4)
     student = out['points'].tensor.numpy()
     teacher = out['teacher_points'].tensor.numpy()

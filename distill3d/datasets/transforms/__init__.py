@@ -1,7 +1,9 @@
 # Copyright (c) distill3d contributors. All rights reserved.
 from .multi_scan_fusion import (DEFAULT_HARD_CLASSES,
                                 MultiScanHardInstanceFusion, SplitFusedPoints)
+from .pack import PackDistillInputs
 
 __all__ = [
-    'DEFAULT_HARD_CLASSES', 'MultiScanHardInstanceFusion', 'SplitFusedPoints'
+    'DEFAULT_HARD_CLASSES', 'MultiScanHardInstanceFusion',
+    'PackDistillInputs', 'SplitFusedPoints'
 ]
