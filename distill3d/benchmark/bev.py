@@ -124,13 +124,24 @@ def draw_bev(path: str,
                linewidths=0)
     handles: List = []
     if nodes is not None and len(nodes['weight']):
-        order = np.argsort(nodes['weight'])
-        sc = ax.scatter(nodes['xy'][order, 0], nodes['xy'][order, 1], s=9,
-                        c=np.log10(nodes['weight'][order] + 1e-12),
-                        cmap='plasma', marker='s', linewidths=0,
-                        alpha=0.8)
+        w = nodes['weight']
+        order = np.argsort(w)
+        top = np.log10(w.max())
+        # weights below 1e-6 of the largest are drawn at the bottom colour
+        logw = np.clip(np.log10(np.maximum(w, 1e-30)), top - 6, top)
+        big = w[order] >= 1e-3 * w.max()
+        sc = ax.scatter(nodes['xy'][order, 0], nodes['xy'][order, 1],
+                        s=np.where(big, 40, 9), c=logw[order],
+                        cmap='plasma', vmin=top - 6, vmax=top, marker='s',
+                        linewidths=0, alpha=0.85)
         fig.colorbar(sc, ax=ax, fraction=0.04, pad=0.01,
                      label='log10 PointDistiller weight (top-N pillars)')
+        share = np.cumsum(np.sort(w)[::-1]) / w.sum()
+        n99 = int(np.searchsorted(share, 0.99) + 1)
+        handles.append(Line2D(
+            [0], [0], marker='s', linestyle='', color='#f0f921',
+            label=f'top-{len(w)} PointDistiller pillars: 99% of the weight '
+            f'on {n99}'))
     for (label, boxes), style in zip(box_sets.items(), BOX_STYLES):
         for poly in boxes:
             closed = np.vstack([poly, poly[:1]])

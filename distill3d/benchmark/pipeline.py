@@ -5,12 +5,12 @@ import os
 import os.path as osp
 import subprocess
 import sys
+import time
 from typing import List, Optional
 
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 
 from mmdet3d.registry import DATASETS, MODELS
@@ -31,7 +31,9 @@ OUTPUT_FILES = dict(
 
 
 def _log(msg: str) -> None:
-    print_log(f'[benchmark] {msg}', logger='current')
+    # print, not the runner's logger: Runner(log_level='WARNING') silences
+    # the current mmengine logger while the models are evaluated
+    print(f'[benchmark {time.strftime("%H:%M:%S")}] {msg}', flush=True)
 
 
 def train_cost(config: str,

@@ -14,8 +14,6 @@ import sys
 import time
 from typing import List
 
-from mmengine.logging import print_log
-
 from ..datasets.synthetic import KittiSynthConfig, create_kitti_dataset
 from ..datasets.synthetic.kitti import SETTINGS_FILE, generator_settings
 
@@ -24,7 +22,7 @@ STAMP = 'demo_train.json'
 
 
 def log(msg: str) -> None:
-    print_log(f'[demo] {msg}', logger='current')
+    print(f'[demo {time.strftime("%H:%M:%S")}] {msg}', flush=True)
 
 
 def prepare_kitti_data(data_root: str,
