@@ -150,10 +150,10 @@ class MultiScanHardInstanceFusion(BaseTransform):
         self.index_dir = index_dir
         self.backend_args = backend_args
         # raw id -> class group (moving and static variants match)
-        self.group = {
-            rid: i
-            for i, c in enumerate(self.hard_classes) for rid in RAW_IDS[c]
-        }
+        # raw semantic id (16 bits) -> class group, -1 = not hard
+        self.group_lut = np.full(1 << 16, -1, dtype=np.int64)
+        for i, c in enumerate(self.hard_classes):
+            self.group_lut[list(RAW_IDS[c])] = i
         self._seq_cache: 'OrderedDict[str, tuple]' = OrderedDict()
 
     # ------------------------------------------------------------------ io
@@ -180,7 +180,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
         pts = np.frombuffer(get(scan_path, backend_args=self.backend_args),
                             dtype=np.float32).reshape(-1, num_feats)
         sem, inst = read_label_file(label_path, self.backend_args)
-        group = np.array([self.group.get(int(s), -1) for s in sem])
+        group = self.group_lut[sem]
         out = {}
         for key in wanted:
             sel = (group == key[0]) & (inst == key[1])
@@ -199,8 +199,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
         if missing:
             raise ValueError(f'the instance index in {seq_dir} does not '
                              f'cover {sorted(missing)}; rebuild it')
-        group = np.array([self.group.get(int(s), -1) for s in data['sem']],
-                         dtype=np.int64)
+        group = self.group_lut[data['sem']]
         out = {}
         for key in wanted:
             sel = (group == key[0]) & (data['inst'] == key[1])
@@ -228,8 +227,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
                                                     points.shape[1]))
 
         xyz = points.coord.numpy().astype(np.float64)
-        group = np.array([self.group.get(int(s), -1) for s in sem],
-                         dtype=np.int64)
+        group = self.group_lut[sem]
         keys, centroids = [], {}
         for g, i in set(zip(group[group >= 0].tolist(),
                             inst[group >= 0].tolist())):

@@ -14,7 +14,8 @@ no model), median over ``--samples`` samples x ``--repeats`` passes:
 * ``fusion_index``: the fusion reading the per-frame instance index
   (``--index-dir``, built by ``build_instance_index.py``), when given.
 
-Prints the medians and the ratios to ``plain`` and a JSON line.
+Prints the medians and the ratios to ``plain`` and a JSON line. Runs with
+one torch thread, like a DataLoader worker.
 """
 import argparse
 import copy
@@ -23,6 +24,7 @@ import statistics
 import time
 
 import distill3d  # noqa: F401  (registrations)
+import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
@@ -69,6 +71,7 @@ def main() -> None:
     parser.add_argument('--num-prev', type=int, default=4)
     parser.add_argument('--index-dir')
     args = parser.parse_args()
+    torch.set_num_threads(1)  # as in DataLoader worker processes
     cfg = Config.fromfile(args.config)
     if args.data_root:
         set_data_root(cfg, args.data_root)
