@@ -101,8 +101,10 @@ def markdown(study: dict, keys: List[str], args: argparse.Namespace) -> str:
         f'{args.student_epochs} epochs, batch 2, CPU.', '', 'Per seed:', ''
     ]
     for name, row in study['rows'].items():
-        vals = ', '.join(f'{key} {row["metrics"][key]["values"]}'
-                         for key in keys[:2])
+        vals = ', '.join(
+            f'{key} ' + ' / '.join(f'{v:.1f}'
+                                   for v in row['metrics'][key]['values'])
+            for key in keys[:2])
         lines.append(f'- {name}: {vals}')
     lines += [
         '', 'Command:', '', '```',
