@@ -50,9 +50,15 @@ def safe_globals() -> List[Any]:
         list: Objects and ``(object, qualified name)`` pairs for
         :func:`torch.serialization.add_safe_globals`.
     """
+    import collections
+
+    from mmengine.config import ConfigDict
     from mmengine.logging import HistoryBuffer
+
+    # ConfigDict and Counter are plain dict subclasses (segmentation data
+    # set metas hold them, e.g. Cylinder3D's checkpoints)
     items: List[Any] = [
-        HistoryBuffer, np.ndarray, np.dtype,
+        HistoryBuffer, np.ndarray, np.dtype, ConfigDict, collections.Counter,
         (history_buffer_getattr, 'builtins.getattr')
     ]
     multiarray = np._core.multiarray

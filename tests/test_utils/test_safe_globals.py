@@ -62,3 +62,18 @@ def test_weights_only_still_rejects_unlisted_globals(tmp_path):
     torch.save({'x': pickle.PicklingError('not allow-listed')}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path)
+
+
+def test_segmentation_meta_types_load_weights_only(tmp_path):
+    """Cylinder3D checkpoints carry a ConfigDict and a Counter in meta."""
+    import collections
+
+    import torch
+    from mmengine.config import ConfigDict
+    meta = dict(dataset_meta=ConfigDict(classes=('car', ), max_label=259),
+                counts=collections.Counter(car=3))
+    path = str(tmp_path / 'seg.pth')
+    torch.save(dict(meta=meta, state_dict={'w': torch.ones(2)}), path)
+    loaded = torch.load(path, weights_only=True)
+    assert loaded['meta']['dataset_meta'].max_label == 259
+    assert loaded['meta']['counts']['car'] == 3
