@@ -159,7 +159,9 @@ def evaluate_model(spec: ModelSpec,
     Returns:
         dict: ``name``, ``config``, ``checkpoint``, ``params``, ``gmacs``,
         ``latency`` (:func:`measure_latency`), ``metrics`` (summary in
-        percent) and ``raw_metrics`` (the evaluator's output).
+        percent), ``raw_metrics`` (the evaluator's output) and
+        ``plain_config`` / ``plain_checkpoint`` (what was evaluated: the
+        exported student for a distillation run).
     """
     if task not in TASKS:
         raise ValueError(f'task must be one of {TASKS}, got {task!r}')
@@ -191,4 +193,6 @@ def evaluate_model(spec: ModelSpec,
         gmacs=macs['macs'] / 1e9,
         latency=measure_latency(model, dataset, latency_frames),
         metrics=summary,
-        raw_metrics={k: float(v) for k, v in raw.items()})
+        raw_metrics={k: float(v) for k, v in raw.items()},
+        plain_config=cfg_path,
+        plain_checkpoint=ckpt)

@@ -18,7 +18,7 @@ from ..utils import set_data_root
 from .bev import (bev_footprints, draw_bev, frame_batch, pointdistiller_nodes,
                   predict_boxes)
 from .evaluate import (ModelSpec, evaluate_model, headline_keys,
-                       is_distill_config, plain_model)
+                       is_distill_config)
 from .report import (SCHEMA_VERSION, bar_chart, markdown_table,
                      summarize_cost, validate_result, write_json)
 
@@ -64,21 +64,26 @@ def train_cost(config: str,
         return summarize_cost(json.load(f))
 
 
-def _load_plain(spec: ModelSpec, work_dir: str, data_root: Optional[str]):
-    cfg_path, ckpt = plain_model(spec, work_dir)
-    cfg = Config.fromfile(cfg_path)
+def _config(spec: ModelSpec, data_root: Optional[str]) -> Config:
+    cfg = Config.fromfile(spec.config)
     if data_root:
         set_data_root(cfg, data_root)
     init_default_scope(cfg.get('default_scope', 'mmdet3d'))
-    model = MODELS.build(cfg.model)
+    return cfg
+
+
+def _load_model(spec: ModelSpec, data_root: Optional[str]):
+    """Build a plain mmdet3d model (see :func:`plain_model`) and load its
+    checkpoint."""
     from mmengine.runner import load_checkpoint
-    load_checkpoint(model, ckpt, map_location='cpu', logger='silent')
-    return cfg, model.eval()
+    model = MODELS.build(_config(spec, data_root).model)
+    load_checkpoint(model, spec.checkpoint, map_location='cpu',
+                    logger='silent')
+    return model.eval()
 
 
 def bev_picture(models: List[ModelSpec],
                 path: str,
-                work_dir: str,
                 data_root: Optional[str] = None,
                 frame_index: int = 0,
                 score_thr: float = 0.3,
@@ -86,20 +91,22 @@ def bev_picture(models: List[ModelSpec],
                 teacher_ckpt: Optional[str] = None) -> dict:
     """BEV PNG of one validation frame: ground truth and every model's boxes.
 
+    ``models`` are plain mmdet3d models (:func:`plain_model`, e.g. the
+    ``plain_config`` / ``plain_checkpoint`` of :func:`evaluate_model`).
     With a PointDistiller ``distill_config``, the top-N pillars its loss
     weights on that frame are drawn, coloured by weight.
 
     Returns:
         dict: Counts drawn (``gt``, per model, ``nodes``).
     """
-    cfg, _ = _load_plain(models[0], work_dir, data_root)
+    cfg = _config(models[0], data_root)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     batch = frame_batch(dataset, frame_index)
     points = batch['inputs']['points'][0].numpy()
     ann = dataset.get_ann_info(frame_index)
     box_sets = {'ground truth': bev_footprints(ann['gt_bboxes_3d'])}
     for spec in models:
-        _, model = _load_plain(spec, work_dir, data_root)
+        model = _load_model(spec, data_root)
         box_sets[spec.name] = predict_boxes(model, batch, score_thr)
         del model
     nodes = None
@@ -126,15 +133,14 @@ def bev_picture(models: List[ModelSpec],
 
 def seg_picture(models: List[ModelSpec],
                 path: str,
-                work_dir: str,
                 data_root: Optional[str] = None,
                 frame_index: int = 0) -> dict:
-    """BEV PNG of one frame's labels: ground truth and each model's."""
+    """BEV PNG of one frame's labels: ground truth and each plain model's."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
 
-    cfg, _ = _load_plain(models[0], work_dir, data_root)
+    cfg = _config(models[0], data_root)
     dataset = DATASETS.build(cfg.test_dataloader.dataset)
     batch = frame_batch(dataset, frame_index)
     points = batch['inputs']['points'][0].numpy()
@@ -143,7 +149,7 @@ def seg_picture(models: List[ModelSpec],
         batch['data_samples'][0].gt_pts_seg.pts_semantic_mask.numpy()
     }
     for spec in models:
-        _, model = _load_plain(spec, work_dir, data_root)
+        model = _load_model(spec, data_root)
         with torch.no_grad():
             (sample, ) = model.test_step(batch)
         panels[spec.name] = sample.pred_pts_seg.pts_semantic_mask.numpy()
@@ -238,6 +244,11 @@ def run_benchmark(models: List[ModelSpec],
             osp.join(out_dir, 'benchmark_distill.json'), data_root,
             cost_steps)
     _log('drawing')
+    # the models as evaluated (students already exported once)
+    plain = [
+        ModelSpec(r['name'], r['plain_config'], r['plain_checkpoint'])
+        for r in rows
+    ]
     bar_chart(result, headline_keys(task), files['bar_chart'])
     if task == 'det':
         pd_config = None
@@ -247,13 +258,13 @@ def run_benchmark(models: List[ModelSpec],
             if any(v.get('type') == 'PointDistillerLoss'
                    for v in losses.values()):
                 pd_config = distill_config
-        result['bev_counts'] = bev_picture(models, files['bev'], work_dir,
-                                           data_root, frame_index,
+        result['bev_counts'] = bev_picture(plain, files['bev'], data_root,
+                                           frame_index,
                                            distill_config=pd_config,
                                            teacher_ckpt=teacher_ckpt)
     else:
-        result['bev_counts'] = seg_picture(models, files['bev'], work_dir,
-                                           data_root, frame_index)
+        result['bev_counts'] = seg_picture(plain, files['bev'], data_root,
+                                           frame_index)
     validate_result(result)
     write_json(result, files['json'])
     with open(files['markdown'], 'w') as f:
