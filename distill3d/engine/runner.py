@@ -20,24 +20,30 @@ def build_distill_cfg(cfg: Config) -> Config:
 
     Args:
         cfg (Config): A config with ``distiller``, ``teacher_cfg`` and
-            optionally ``teacher_ckpt`` (model already wrapped: unchanged).
+            optionally ``teacher_ckpt`` (model already wrapped: unchanged;
+            ``distiller.teacher_mode='shared'``: no teacher keys).
 
     Returns:
         Config: The config to build the Runner from.
     """
     cfg = copy.deepcopy(cfg)
-    if cfg.model.get('type') == 'Distiller3D':
+    if cfg.model.get('type') == 'Distiller3D' or 'student' in cfg.model:
+        # already wrapped (also subclasses, e.g. AdversarialDistiller3D)
         return cfg
     distiller = cfg.get('distiller', None)
     if distiller is None:
         raise KeyError('a distillation config needs `distiller` (inherit a '
                        'configs/_base_/distill/*.py file)')
+    model = ConfigDict(copy.deepcopy(distiller))
+    model.student = cfg.model
+    if model.get('teacher_mode', 'frozen') == 'shared':
+        # the student is its own teacher: no teacher_cfg / teacher_ckpt
+        cfg.model = model
+        return cfg
     if cfg.get('teacher_cfg', None) is None:
         raise KeyError('a distillation config needs `teacher_cfg`: the '
                        "teacher's config path (mmdet3d:: allowed) or model "
-                       'dict')
-    model = ConfigDict(copy.deepcopy(distiller))
-    model.student = cfg.model
+                       "dict (or distiller.teacher_mode='shared')")
     model.teacher = cfg.teacher_cfg
     model.teacher_ckpt = cfg.get('teacher_ckpt', None)
     cfg.model = model

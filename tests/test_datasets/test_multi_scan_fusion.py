@@ -168,13 +168,22 @@ def test_split_after_shared_augmentation(sequence):
     packed = Compose([
         dict(type='PackDistillInputs',
              keys=['points', 'teacher_points', 'pts_semantic_mask',
-                   'pts_instance_mask'])
+                   'pts_instance_mask', 'teacher_pts_semantic_mask',
+                   'teacher_pts_instance_mask'])
     ])(dict(out))
-    assert packed['inputs']['teacher_points'].shape[0] > \
-        packed['inputs']['points'].shape[0] == len(_scan(sequence, 4))
+    n_teacher = packed['inputs']['teacher_points'].shape[0]
+    assert n_teacher > packed['inputs']['points'].shape[0] == \
+        len(_scan(sequence, 4))
     seg = packed['data_samples'].gt_pts_seg
     assert len(seg.pts_semantic_mask) == len(seg.pts_instance_mask) == \
         len(_scan(sequence, 4))
+    # teacher-side labels travel as their own PointData
+    t_seg = packed['data_samples'].teacher_gt_pts_seg
+    assert len(t_seg.pts_semantic_mask) == len(t_seg.pts_instance_mask) == \
+        n_teacher
+    np.testing.assert_array_equal(
+        t_seg.pts_semantic_mask[:len(seg.pts_semantic_mask)].numpy(),
+        seg.pts_semantic_mask.numpy())
     scan = _scan(sequence, 4)
     student = out['points'].tensor.numpy()
     teacher = out['teacher_points'].tensor.numpy()
@@ -189,6 +198,17 @@ def test_split_after_shared_augmentation(sequence):
     assert len(out['pts_semantic_mask']) == len(scan)
     assert len(out['teacher_pts_semantic_mask']) == len(teacher)
     assert out['teacher_pts_semantic_mask'].max() < 20  # mapped ids
+
+
+def test_unmarked_fusion_for_a_multi_scan_teacher(sequence):
+    marked = _run(sequence, 4)
+    plain = _run(sequence, 4, mark_fused=False)
+    pts = plain['points']
+    assert pts.shape[1] == 4 and 'fused' not in (pts.attribute_dims or {})
+    np.testing.assert_array_equal(pts.tensor.numpy(),
+                                  marked['points'].tensor.numpy()[:, :4])
+    np.testing.assert_array_equal(plain['pts_semantic_mask'],
+                                  marked['pts_semantic_mask'])
 
 
 def test_wrong_placement_raises(sequence):

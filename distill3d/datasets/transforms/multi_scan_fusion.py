@@ -122,6 +122,9 @@ class MultiScanHardInstanceFusion(BaseTransform):
             :mod:`distill3d.datasets.instance_index`; built by
             ``projects/M2SKD/tools/build_instance_index.py``) instead of
             whole scans and label files. Defaults to None.
+        mark_fused (bool): Add the ``fused`` column that
+            :class:`SplitFusedPoints` needs. False gives plain scan + fused
+            points, e.g. to train a multi-scan teacher. Defaults to True.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
@@ -132,6 +135,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
                  icp_iters: int = 10,
                  min_points: int = 1,
                  index_dir: Optional[str] = None,
+                 mark_fused: bool = True,
                  backend_args: Optional[dict] = None) -> None:
         if num_prev < 0:
             raise ValueError(f'num_prev must be >= 0, got {num_prev}')
@@ -148,6 +152,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
         self.icp_iters = icp_iters
         self.min_points = min_points
         self.index_dir = index_dir
+        self.mark_fused = mark_fused
         self.backend_args = backend_args
         # raw id -> class group (moving and static variants match)
         # raw semantic id (16 bits) -> class group, -1 = not hard
@@ -277,11 +282,11 @@ class MultiScanHardInstanceFusion(BaseTransform):
             sem = np.concatenate([sem] + fused_sem)
             inst = np.concatenate([inst] + fused_inst)
         attrs = dict(points.attribute_dims or {})
-        attrs[FUSED_ATTR] = data.shape[1]
+        if self.mark_fused:
+            attrs[FUSED_ATTR] = data.shape[1]
+            data = np.concatenate([data, flag], 1)
         results['points'] = type(points)(
-            np.concatenate([data, flag], 1),
-            points_dim=data.shape[1] + 1,
-            attribute_dims=attrs)
+            data, points_dim=data.shape[1], attribute_dims=attrs or None)
         results['pts_semantic_mask'] = sem
         results['pts_instance_mask'] = inst
         results['num_fused_points'] = n_fused
@@ -292,7 +297,8 @@ class MultiScanHardInstanceFusion(BaseTransform):
     def __repr__(self) -> str:
         return (f'{self.__class__.__name__}(num_prev={self.num_prev}, '
                 f'hard_classes={self.hard_classes}, align={self.align!r}, '
-                f'index_dir={self.index_dir!r})')
+                f'index_dir={self.index_dir!r}, '
+                f'mark_fused={self.mark_fused})')
 
 
 @TRANSFORMS.register_module()

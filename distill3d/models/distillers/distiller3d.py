@@ -89,6 +89,17 @@ class Distiller3D(BaseModel):
             from the student's inputs.
         teacher_ckpt_strict (bool): Fail when the checkpoint's keys do not
             fit the teacher. Defaults to True.
+        teacher_mode (str): 'frozen' (default): a separate teacher network,
+            loaded and frozen as above. 'shared' (M2SKD's released code):
+            no separate teacher; the student itself runs a second forward
+            on the teacher's inputs, with gradient, supervised by the
+            teacher-side labels (``data_sample.teacher_gt_pts_seg``, see
+            ``PackDistillInputs``) and weighted by ``teacher_loss_weight``;
+            the KD terms treat that forward's outputs as the (detached)
+            teacher. ``teacher`` and ``teacher_ckpt`` must then be None.
+        teacher_loss_weight (float): Weight of the shared-mode teacher
+            forward's supervision (its losses are logged as
+            ``teacher_loss_*``). Defaults to 0.2 (released code).
         data_preprocessor (dict, optional): The distiller's own
             preprocessor: casts and moves data only. Defaults to
             ``BaseDataPreprocessor``.
@@ -97,34 +108,30 @@ class Distiller3D(BaseModel):
 
     def __init__(self,
                  student: ModelCfg,
-                 teacher: Union[ModelCfg, str],
+                 teacher: Union[ModelCfg, str, None] = None,
                  teacher_ckpt: Optional[str] = None,
                  distill_losses: Optional[Dict[str, dict]] = None,
                  teacher_inputs: Optional[Dict[str, str]] = None,
                  teacher_ckpt_strict: bool = True,
+                 teacher_mode: str = 'frozen',
+                 teacher_loss_weight: float = 0.2,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(
             data_preprocessor=data_preprocessor
             or dict(type='BaseDataPreprocessor'),
             init_cfg=init_cfg)
+        if teacher_mode not in ('frozen', 'shared'):
+            raise ValueError(f"teacher_mode must be 'frozen' or 'shared', "
+                             f'got {teacher_mode!r}')
+        self.teacher_mode = teacher_mode
+        self.teacher_loss_weight = teacher_loss_weight
         self.student = MODELS.build(load_model_cfg(student))
-        self.teacher = MODELS.build(load_model_cfg(teacher))
-        if teacher_ckpt is not None:
-            self._load_teacher(teacher_ckpt, teacher_ckpt_strict)
-            # keep mmengine's Runner from re-initialising loaded weights
-            self.teacher.is_init = True
+        if teacher_mode == 'shared':
+            self._init_shared_teacher(teacher, teacher_ckpt)
         else:
-            print_log(
-                'Distiller3D: no teacher_ckpt given, the teacher keeps its '
-                'initial (untrained) weights', logger='current',
-                level=30)
-        self.teacher.requires_grad_(False)
-        self.teacher.eval()
-        # the teacher's preprocessor follows the distiller's mode from the
-        # start, not only after the first train() / eval()
-        self.teacher.data_preprocessor.train(self.training)
-        self.teacher_ckpt = teacher_ckpt
+            self._init_frozen_teacher(teacher, teacher_ckpt,
+                                      teacher_ckpt_strict)
         self.teacher_inputs = dict(teacher_inputs or {})
 
         #: multiplies every loss_kd_* term (DistillLossWeightHook sets it)
@@ -143,6 +150,45 @@ class Distiller3D(BaseModel):
     # ------------------------------------------------------------------
     # build
     # ------------------------------------------------------------------
+    @property
+    def shared_teacher(self) -> bool:
+        """Whether the student also plays the teacher (shared weights)."""
+        return self.teacher_mode == 'shared'
+
+    def _init_shared_teacher(self, teacher: Optional[ModelCfg],
+                             teacher_ckpt: Optional[str]) -> None:
+        if teacher is not None or teacher_ckpt is not None:
+            raise ValueError(
+                "teacher_mode='shared' uses the student as its own teacher; "
+                'leave teacher and teacher_ckpt (teacher_cfg / teacher_ckpt '
+                'in a config) unset')
+        # the same module object, kept out of _modules: no second copy in
+        # the state dict, and train()/eval() do not freeze the student
+        object.__setattr__(self, 'teacher', self.student)
+        self.teacher_ckpt = None
+
+    def _init_frozen_teacher(self, teacher: Union[ModelCfg, str, None],
+                             teacher_ckpt: Optional[str],
+                             teacher_ckpt_strict: bool) -> None:
+        if teacher is None:
+            raise ValueError("teacher_mode='frozen' needs a teacher config")
+        self.teacher = MODELS.build(load_model_cfg(teacher))
+        if teacher_ckpt is not None:
+            self._load_teacher(teacher_ckpt, teacher_ckpt_strict)
+            # keep mmengine's Runner from re-initialising loaded weights
+            self.teacher.is_init = True
+        else:
+            print_log(
+                'Distiller3D: no teacher_ckpt given, the teacher keeps its '
+                'initial (untrained) weights', logger='current',
+                level=30)
+        self.teacher.requires_grad_(False)
+        self.teacher.eval()
+        # the teacher's preprocessor follows the distiller's mode from the
+        # start, not only after the first train() / eval()
+        self.teacher.data_preprocessor.train(self.training)
+        self.teacher_ckpt = teacher_ckpt
+
     def _load_teacher(self, path: str, strict: bool) -> None:
         if not path.startswith(('http://', 'https://', 's3://')) and \
                 not osp.isfile(path):
@@ -182,7 +228,9 @@ class Distiller3D(BaseModel):
             else self._teacher_recorders
         if spec.key not in table:
             model = self.student if side == 'student' else self.teacher
-            hook = self._teacher_recorded if side == 'teacher' else None
+            # a shared teacher runs its whole forward (it has a loss)
+            hook = self._teacher_recorded \
+                if side == 'teacher' and not self.shared_teacher else None
             table[spec.key] = ModuleRecorder(model, spec, side, hook)
         return table[spec.key]
 
@@ -253,8 +301,10 @@ class Distiller3D(BaseModel):
     # modes
     # ------------------------------------------------------------------
     def train(self, mode: bool = True) -> 'Distiller3D':
-        """Set train/eval mode; the teacher network always stays in eval."""
+        """Set train/eval mode; a frozen teacher always stays in eval."""
         super().train(mode)
+        if self.shared_teacher:
+            return self
         self.teacher.eval()
         preprocessor = getattr(self.teacher, 'data_preprocessor', None)
         if preprocessor is not None:
@@ -277,7 +327,10 @@ class Distiller3D(BaseModel):
             return self.loss(inputs, data_samples)
         if mode not in ('predict', 'tensor'):
             raise RuntimeError(f'Invalid mode "{mode}"')
-        student_inputs, _ = self._split_inputs(inputs)
+        # the student only: the teacher's batch keys need not be there
+        batch_keys = set(self.teacher_inputs.values())
+        student_inputs = {k: v for k, v in inputs.items()
+                          if k not in batch_keys}
         data = self.student.data_preprocessor(
             dict(inputs=student_inputs, data_samples=data_samples), False)
         return self.student(**data, mode=mode)
@@ -312,8 +365,9 @@ class Distiller3D(BaseModel):
             dict[str, Tensor]: Losses.
         """
         student_inputs, teacher_inputs = self._split_inputs(inputs)
+        teacher_losses = {}
         if self.distilling:
-            self._run_teacher(teacher_inputs, data_samples)
+            teacher_losses = self._run_teacher(teacher_inputs, data_samples)
         s_data = self.student.data_preprocessor(
             dict(inputs=student_inputs, data_samples=data_samples), True)
         if not self.distilling:
@@ -325,7 +379,8 @@ class Distiller3D(BaseModel):
         finally:
             for recorder in self._student_recorders.values():
                 recorder.stop()
-        losses.update(self.compute_distill_losses())
+        losses.update(teacher_losses)
+        losses.update(self.compute_distill_losses(s_data['data_samples']))
         return losses
 
     def teacher_records(self, data: dict) -> Dict[str, Record]:
@@ -363,14 +418,28 @@ class Distiller3D(BaseModel):
                for r in self._teacher_recorders.values()):
             raise _TeacherDone
 
-    def _run_teacher(self, inputs: dict, data_samples: Optional[list]) -> None:
+    def _run_teacher(self, inputs: dict,
+                     data_samples: Optional[list]) -> Dict[str, Tensor]:
+        """Teacher forward filling the teacher records.
+
+        Returns:
+            dict[str, Tensor]: The shared-mode teacher forward's weighted
+            losses (``teacher_loss_*``); empty for a frozen teacher.
+        """
         samples = [s.clone() for s in data_samples] \
             if data_samples is not None else None
         if samples is not None and 'points' in self.teacher_inputs:
-            _fit_point_labels(samples, inputs['points'])
+            _fit_point_labels(samples, inputs['points'],
+                              require=self.shared_teacher)
         for recorder in self._teacher_recorders.values():
             recorder.start()
         try:
+            if self.shared_teacher:
+                t_data = self.student.data_preprocessor(
+                    dict(inputs=inputs, data_samples=samples), True)
+                losses = self.student(**t_data, mode='loss')
+                return _prefixed_losses(losses, 'teacher_',
+                                        self.teacher_loss_weight)
             with torch.no_grad():
                 t_data = self.teacher.data_preprocessor(
                     dict(inputs=inputs, data_samples=samples), True)
@@ -381,6 +450,7 @@ class Distiller3D(BaseModel):
         finally:
             for recorder in self._teacher_recorders.values():
                 recorder.stop()
+        return {}
 
     def _teacher_forward(self, inputs: dict, data_samples: list) -> None:
         """Features and head outputs, no loss, no post-processing."""
@@ -390,8 +460,16 @@ class Distiller3D(BaseModel):
         else:
             teacher._forward(inputs, data_samples)
 
-    def compute_distill_losses(self) -> Dict[str, Tensor]:
-        """The ``loss_kd_*`` terms from the records of this step."""
+    def compute_distill_losses(
+            self,
+            data_samples: Optional[list] = None) -> Dict[str, Tensor]:
+        """The ``loss_kd_*`` terms from the records of this step.
+
+        Args:
+            data_samples (list, optional): The student's samples after its
+                preprocessor, for losses that read labels
+                (``takes_data_samples``, e.g. voxel instance ids).
+        """
         losses = {}
         for term in self._terms:
             s_rec = self._student_recorders[term.student.key].record
@@ -402,7 +480,9 @@ class Distiller3D(BaseModel):
                     raise RuntimeError(
                         f'{term.name}: the {side} module {spec.module!r} did '
                         'not run in this step')
-            if getattr(term.loss, 'takes_records', False):
+            if getattr(term.loss, 'takes_data_samples', False):
+                value = term.loss(s_rec, t_rec, data_samples=data_samples)
+            elif getattr(term.loss, 'takes_records', False):
                 value = term.loss(s_rec, t_rec)
             else:
                 student, teacher = self._pair(s_rec, t_rec)
@@ -432,19 +512,46 @@ class Distiller3D(BaseModel):
         return s_rec.tensor, t_rec.tensor
 
 
-def _fit_point_labels(samples: list, points: List[Tensor]) -> None:
-    """Size the per-point labels of the teacher's samples to its points.
+def _fit_point_labels(samples: list, points: List[Tensor],
+                      require: bool = False) -> None:
+    """Give the teacher's samples labels that fit the teacher's points.
 
-    mmdet3d's preprocessor voxelizes ``pts_semantic_mask`` in train mode;
-    the teacher computes no loss, so when it reads other points than the
-    student (``teacher_inputs``) placeholder labels replace the student's.
+    mmdet3d's preprocessor voxelizes ``pts_semantic_mask`` in train mode.
+    When the teacher reads other points than the student
+    (``teacher_inputs``), the teacher-side labels packed as
+    ``teacher_gt_pts_seg`` (``PackDistillInputs``) replace the student's;
+    without them a frozen teacher (no loss) gets placeholder labels, while
+    a shared teacher (``require``, it is supervised) raises.
     """
     for sample, pts in zip(samples, points):
+        teacher_seg = sample.get('teacher_gt_pts_seg', None)
+        if teacher_seg is not None and \
+                len(teacher_seg.pts_semantic_mask) == len(pts):
+            sample.gt_pts_seg = teacher_seg.clone()
+            continue
         mask = sample.gt_pts_seg.get('pts_semantic_mask', None) \
             if 'gt_pts_seg' in sample else None
         if mask is not None and len(mask) != len(pts):
+            if require:
+                raise KeyError(
+                    "teacher_mode='shared' supervises the teacher forward, "
+                    f'but its {len(pts)} points have no labels of their own:'
+                    " pack 'teacher_pts_semantic_mask' with "
+                    'PackDistillInputs')
             sample.gt_pts_seg = PointData(
                 pts_semantic_mask=mask.new_zeros(len(pts)))
+
+
+def _prefixed_losses(losses: dict, prefix: str,
+                     weight: float) -> Dict[str, Tensor]:
+    """``losses`` renamed ``prefix + key`` and scaled by ``weight``."""
+    out = {}
+    for key, value in losses.items():
+        if 'loss' in key:
+            value = [v * weight for v in value] \
+                if isinstance(value, (list, tuple)) else value * weight
+        out[prefix + key] = value
+    return out
 
 
 def _num_classes(model: nn.Module) -> Optional[int]:

@@ -1,10 +1,13 @@
 from .cwd import ChannelWiseDistillLoss
 from .fitnets import FeatureMSELoss
 from .logit_kd import KDLogitLoss
+from .m2skd import (InstanceAffinityLoss, M2SKDLogitLoss,
+                    voxel_labels)
 from .point_distiller import (EdgeConvAdapter, PointDistillerLoss,
                               chunked_knn)
 
 __all__ = [
     'ChannelWiseDistillLoss', 'EdgeConvAdapter', 'FeatureMSELoss',
-    'KDLogitLoss', 'PointDistillerLoss', 'chunked_knn'
+    'InstanceAffinityLoss', 'KDLogitLoss', 'M2SKDLogitLoss',
+    'PointDistillerLoss', 'chunked_knn', 'voxel_labels'
 ]
