@@ -17,6 +17,40 @@ from ..utils import state_dict_mismatch
 DISTILL_KEYS = ('runner_type', 'distiller', 'teacher_cfg', 'teacher_ckpt')
 DISTILL_HOOKS = ('DistillLossWeightHook', 'StopDistillHook')
 PREFIX = 'student.'
+#: pipeline steps that only build the teacher's input (M2SKD)
+TEACHER_INPUT_TRANSFORMS = ('MultiScanHardInstanceFusion', 'SplitFusedPoints')
+
+
+def student_pipeline(pipeline: List[dict]) -> List[dict]:
+    """A data pipeline without the steps that build the teacher's input.
+
+    Drops :data:`TEACHER_INPUT_TRANSFORMS` and turns ``PackDistillInputs``
+    back into mmdet3d's ``Pack3DDetInputs`` with the student's keys.
+    """
+    out = []
+    for step in pipeline:
+        kind = step.get('type') if isinstance(step, dict) else None
+        if kind in TEACHER_INPUT_TRANSFORMS:
+            continue
+        if kind == 'PackDistillInputs':
+            step = ConfigDict(copy.deepcopy(step), type='Pack3DDetInputs')
+            step['keys'] = [k for k in step['keys']
+                            if not k.startswith('teacher_')]
+        out.append(step)
+    return out
+
+
+def _plain_pipelines(node: Any) -> None:
+    """Apply :func:`student_pipeline` to every ``pipeline`` in a config."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == 'pipeline' and isinstance(value, list):
+                node[key] = student_pipeline(value)
+            else:
+                _plain_pipelines(value)
+    elif isinstance(node, list):
+        for value in node:
+            _plain_pipelines(value)
 
 
 def student_config(cfg: Config, drop_custom_imports: bool = False) -> Config:
@@ -42,6 +76,9 @@ def student_config(cfg: Config, drop_custom_imports: bool = False) -> Config:
                          'model is not a Distiller3D')
     for key in DISTILL_KEYS:
         cfg.pop(key, None)
+    for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
+        if cfg.get(key, None) is not None:
+            _plain_pipelines(cfg[key])
     hooks = cfg.get('custom_hooks', None)
     if hooks:
         cfg.custom_hooks = [

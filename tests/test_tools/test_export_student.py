@@ -166,3 +166,22 @@ def test_export_student(synthetic_kitti, tmp_path, monkeypatch, capsys):
     assert torch.equal(boxes, d_boxes)
     assert torch.equal(scores, d_scores)
     assert torch.equal(labels, d_labels)
+
+
+def test_student_config_drops_the_teacher_input_pipeline():
+    """M2SKD's train pipeline builds the teacher's fused input; the
+    exported student's config trains on the scan alone with mmdet3d's
+    transforms only."""
+    from mmengine.config import Config
+
+    from distill3d.apis import student_config
+    path = osp.join(REPO, 'projects', 'M2SKD', 'configs',
+                    'm2skd_cylinder3d_1xb2-cpu_synthetic-semantickitti.py')
+    cfg = student_config(Config.fromfile(path), drop_custom_imports=True)
+    steps = cfg.train_dataloader.dataset.pipeline
+    kinds = [s['type'] for s in steps]
+    assert 'MultiScanHardInstanceFusion' not in kinds
+    assert 'SplitFusedPoints' not in kinds
+    assert kinds[-1] == 'Pack3DDetInputs'
+    assert not any(k.startswith('teacher_') for k in steps[-1]['keys'])
+    assert 'custom_imports' not in cfg and 'distiller' not in cfg
