@@ -1,5 +1,6 @@
 # Copyright (c) distill3d contributors. All rights reserved.
 """Evaluate one trained model: metrics, cost and CPU latency per frame."""
+import math
 import os
 import os.path as osp
 import re
@@ -92,16 +93,32 @@ def detection_summary(raw: Dict[str, float],
     return out
 
 
+#: M2SKD's hard classes under mmdet3d's SemanticKITTI names
+#: ('bus' is SemanticKITTI's other-vehicle)
+HARD_SEG_CLASSES = ('bicycle', 'motorcycle', 'truck', 'bus', 'person',
+                    'bicyclist', 'motorcyclist')
+
+
 def segmentation_summary(raw: Dict[str, float],
                          classes: List[str]) -> Dict[str, float]:
-    """mIoU, accuracy and per-class IoU from SegMetric, in percent."""
+    """mIoU, accuracy and per-class IoU from SegMetric, in percent.
+
+    Classes of :data:`HARD_SEG_CLASSES` are marked ``IoU <name> (hard)``
+    and, when the data set has them, averaged into ``hard mIoU``.
+    """
     vals = {k.split('/')[-1]: float(v) for k, v in raw.items()}
     if 'miou' not in vals:
         raise KeyError(f'SegMetric gave no miou: {sorted(raw)}')
-    out = dict(mIoU=100 * vals['miou'], Acc=100 * vals['acc'])
+    out = dict(mIoU=100 * vals['miou'])
+    hard = [100 * vals[c] for c in HARD_SEG_CLASSES
+            if c in classes and c in vals and not math.isnan(vals[c])]
+    if hard:
+        out['hard mIoU'] = sum(hard) / len(hard)
+    out['Acc'] = 100 * vals['acc']
     for c in classes:
         if c in vals:
-            out[f'IoU {c}'] = 100 * vals[c]
+            mark = ' (hard)' if c in HARD_SEG_CLASSES else ''
+            out[f'IoU {c}{mark}'] = 100 * vals[c]
     return out
 
 
