@@ -1,0 +1,27 @@
+"""Metric summaries of distill3d.benchmark.evaluate."""
+import math
+
+import pytest
+
+from distill3d.benchmark.evaluate import segmentation_summary
+
+
+def test_segmentation_summary_marks_hard_classes():
+    raw = {'miou': 0.5, 'acc': 0.9, 'car': 0.8, 'bicycle': 0.1,
+           'person': 0.3, 'truck': math.nan, 'road': 0.9}
+    classes = ['car', 'bicycle', 'truck', 'person', 'road']
+    out = segmentation_summary(raw, classes)
+    assert out['mIoU'] == pytest.approx(50)
+    # mean over the hard classes SegMetric scored (truck: no points)
+    assert out['hard mIoU'] == pytest.approx(20)
+    assert out['IoU bicycle (hard)'] == pytest.approx(10)
+    assert out['IoU car'] == pytest.approx(80)
+    assert 'IoU road' in out and 'IoU road (hard)' not in out
+
+
+def test_segmentation_summary_without_hard_classes():
+    out = segmentation_summary({'miou': 0.4, 'acc': 0.7, 'wall': 0.4},
+                               ['wall'])
+    assert 'hard mIoU' not in out and out['IoU wall'] == pytest.approx(40)
+    with pytest.raises(KeyError, match='miou'):
+        segmentation_summary({'acc': 0.7}, ['wall'])
