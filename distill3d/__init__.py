@@ -15,3 +15,5 @@ from . import datasets, engine, models  # noqa: E402,F401  (registrations)
 
 __version__ = '0.1.0'
 __all__ = ['__version__', 'enable_cpu_support', 'register_safe_globals']
+
+from . import evaluation  # noqa: E402,F401  (ClsMetric registration)

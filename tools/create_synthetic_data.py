@@ -10,6 +10,14 @@ Examples::
     python tools/create_synthetic_data.py semantickitti \\
         --out-dir data/semantickitti_synth --frames-per-seq 20
 
+    # ModelNet40 (modelnet40_normal_resampled layout, 40 x (10 + 4) shapes)
+    python tools/create_synthetic_data.py modelnet40 \\
+        --out-dir data/synthetic_modelnet40
+
+    # ScanObjectNN (h5 files of the OBJ_BG and PB_T50_RS variants)
+    python tools/create_synthetic_data.py scanobjectnn \\
+        --out-dir data/synthetic_scanobjectnn --variant OBJ_BG PB_T50_RS
+
 The same ``--seed`` and options give byte-identical files.
 """
 import argparse
@@ -21,6 +29,10 @@ from mmengine.logging import print_log
 from distill3d.datasets.synthetic.kitti import (KittiSynthConfig,
                                                 create_kitti_dataset)
 from distill3d.datasets.synthetic.lidar_sim import LidarConfig
+from distill3d.datasets.synthetic.modelnet40 import (
+    ModelNet40SynthConfig, create_modelnet40_dataset)
+from distill3d.datasets.synthetic.scanobjectnn import (
+    VARIANTS, ScanObjectNNSynthConfig, create_scanobjectnn_dataset)
 from distill3d.datasets.synthetic.semantickitti import (
     SemanticKittiSynthConfig, create_semantickitti_dataset)
 
@@ -77,8 +89,9 @@ def add_lidar_args(parser: argparse.ArgumentParser) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Generate a deterministic synthetic KITTI or '
-        'SemanticKITTI data set (ray-cast LiDAR scans of street scenes) '
-        'in the real on-disk formats read by mmdet3d 1.x.')
+        'SemanticKITTI data set (ray-cast LiDAR scans of street scenes), '
+        'or a ModelNet40 / ScanObjectNN classification data set (shapes '
+        'composed of parametric primitives), in the real on-disk formats.')
     sub = parser.add_subparsers(dest='dataset', required=True)
 
     kitti = sub.add_parser(
@@ -146,6 +159,67 @@ def parse_args() -> argparse.Namespace:
         '(252-259) instead of their static ids')
 
     for p in (kitti, sk):
+        add_lidar_args(p)
+
+    mn = sub.add_parser(
+        'modelnet40',
+        help='ModelNet40 (modelnet40_normal_resampled layout): <class>/'
+        '<class>_NNNN.txt (x,y,z,nx,ny,nz), modelnet40_shape_names.txt, '
+        'modelnet40_{train,test}.txt')
+    md = ModelNet40SynthConfig()
+    mn.add_argument(
+        '--num-train',
+        type=int,
+        default=md.num_train,
+        help='training shapes per class (default: %(default)s)')
+    mn.add_argument(
+        '--num-test',
+        type=int,
+        default=md.num_test,
+        help='test shapes per class (default: %(default)s)')
+    mn.add_argument(
+        '--num-points',
+        type=int,
+        default=md.num_points,
+        help='points per shape file; the real files hold 10000 '
+        '(default: %(default)s)')
+    so = sub.add_parser(
+        'scanobjectnn',
+        help='ScanObjectNN h5 files (main_split/, main_split_nobg/): data '
+        '(N, 2048, 3), label (N, ), mask (N, 2048)')
+    sd2 = ScanObjectNNSynthConfig()
+    so.add_argument(
+        '--variant',
+        nargs='+',
+        default=list(sd2.variants),
+        choices=sorted(VARIANTS),
+        help='variants to write (default: %(default)s)')
+    so.add_argument(
+        '--num-train',
+        type=int,
+        default=sd2.num_train,
+        help='mean training objects per class (default: %(default)s)')
+    so.add_argument(
+        '--num-test',
+        type=int,
+        default=sd2.num_test,
+        help='mean test objects per class (default: %(default)s)')
+    so.add_argument(
+        '--num-augment',
+        type=int,
+        default=sd2.num_augment,
+        help='perturbed copies per training object in PB_T50_RS '
+        '(default: %(default)s)')
+    for p in (mn, so):
+        p.add_argument(
+            '--jitter',
+            type=float,
+            default=md.jitter,
+            help='std of the per-shape log-normal factor of every shape '
+            'parameter; larger makes classes overlap more (default: '
+            '%(default)s)')
+
+    for p in (kitti, sk, mn, so):
         p.add_argument(
             '--out-dir', required=True, help='output root (data_root)')
         p.add_argument(
@@ -153,12 +227,51 @@ def parse_args() -> argparse.Namespace:
             type=int,
             default=0,
             help='random seed; same seed, same bytes (default: %(default)s)')
-        add_lidar_args(p)
     return parser.parse_args()
+
+
+def create_classification(args: argparse.Namespace) -> None:
+    """Write the ModelNet40 or ScanObjectNN data set of ``args``."""
+    if args.dataset == 'modelnet40':
+        cfg = ModelNet40SynthConfig(
+            num_train=args.num_train,
+            num_test=args.num_test,
+            num_points=args.num_points,
+            jitter=args.jitter)
+        stats = create_modelnet40_dataset(args.out_dir, args.seed, cfg)
+        families = {}
+        for fam in stats['families'].values():
+            families[fam] = families.get(fam, 0) + 1
+        print_log(
+            f"{stats['num_train']} train + {stats['num_test']} test shapes "
+            f'of {len(cfg.classes)} classes, {cfg.num_points} points each; '
+            f'classes per structural family: {families}', 'current')
+    else:
+        cfg = ScanObjectNNSynthConfig(
+            variants=tuple(args.variant),
+            num_train=args.num_train,
+            num_test=args.num_test,
+            num_augment=args.num_augment,
+            jitter=args.jitter)
+        stats = create_scanobjectnn_dataset(args.out_dir, args.seed, cfg)
+        for variant, files in stats['files'].items():
+            print_log(
+                f'{variant}: ' + ', '.join(
+                    f'{rel} ({num} samples)' for rel, num in files.values())
+                + f", {100 * stats['background_fraction'][variant]:.1f}% "
+                'background points', 'current')
 
 
 def main() -> None:
     args = parse_args()
+    if args.dataset in ('modelnet40', 'scanobjectnn'):
+        start = time.time()
+        print_log(
+            f'generating synthetic {args.dataset} in {args.out_dir} '
+            f'(seed {args.seed})', 'current')
+        create_classification(args)
+        print_log(f'done in {time.time() - start:.1f} s', 'current')
+        return
     lidar = LidarConfig(
         num_beams=args.beams,
         azimuth_res=args.azimuth_res,

@@ -11,3 +11,8 @@ __all__ = [
     'LidarConfig', 'cast_scan', 'KittiSynthConfig', 'create_kitti_dataset',
     'SemanticKittiSynthConfig', 'create_semantickitti_dataset'
 ]
+from .modelnet40 import (MODELNET40_CLASSES,  # noqa: F401
+                         ModelNet40SynthConfig, create_modelnet40_dataset)
+from .scanobjectnn import (SCANOBJECTNN_CLASSES,  # noqa: F401
+                           ScanObjectNNSynthConfig,
+                           create_scanobjectnn_dataset)

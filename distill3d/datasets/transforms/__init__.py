@@ -7,3 +7,7 @@ __all__ = [
     'DEFAULT_HARD_CLASSES', 'MultiScanHardInstanceFusion',
     'PackDistillInputs', 'SplitFusedPoints'
 ]
+from .cls_transforms import (ClsPointSample, LoadPointsFromTxt,  # noqa: F401
+                             ClsNormalizeUnitSphere, PackPointClsInputs,
+                             ClsRandomJitter, ClsRandomPointDropout,
+                             ClsRandomRotate, ClsRandomScaleTranslate)
