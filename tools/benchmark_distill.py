@@ -18,6 +18,11 @@ drawn once and every phase runs over the SAME batches:
   recorded modules have run),
 * ``distill``: ``distiller.train_step`` with distillation on.
 
+An adversarial distiller (FAD's ``AdversarialDistiller3D``, whose config
+builds an ``OptimWrapperDict``) runs the same phases: ``student_train``
+updates the student only, ``distill`` the student and then the
+discriminator; the discriminators' parameters are reported.
+
 The phases are interleaved step by step (after ``--warmup`` rounds), so that
 a varying machine load affects them alike. Printed: median / min / max time
 of each phase, the ratio ``distill / (student_train + teacher_infer)`` and
@@ -259,7 +264,11 @@ def main() -> None:
         params=dict(
             student=count(distiller.student),
             teacher=count(distiller.teacher),
-            adapters=count(distiller.adapters)),
+            adapters=count(distiller.adapters),
+            # adversarial distillers (FAD): their discriminators
+            discriminators=sum(
+                count(m) for m in getattr(
+                    distiller, 'discriminator_modules', dict)().values())),
         times_s={
             p: dict(median=med[p], min=min(times[p]), max=max(times[p]),
                     all=times[p])
@@ -282,7 +291,8 @@ def main() -> None:
           f'{summary["batch_size"]}  steps: {args.steps} (+{args.warmup} '
           'warm-up, phases interleaved, same batches)')
     print('params: student {student:,}  teacher {teacher:,}  adapters '
-          '{adapters:,}'.format(**summary['params']))
+          '{adapters:,}  discriminators {discriminators:,}'.format(
+              **summary['params']))
     for p in PHASES:
         mem = 'n/a' if mib[p] is None else f'{mib[p]:.0f} MiB'
         print(f'{p:14s} median {med[p]:.3f} s  (min {min(times[p]):.3f}, '

@@ -16,6 +16,7 @@ from ..utils import state_dict_mismatch
 
 DISTILL_KEYS = ('runner_type', 'distiller', 'teacher_cfg', 'teacher_ckpt')
 DISTILL_HOOKS = ('DistillLossWeightHook', 'StopDistillHook')
+DISTILLERS = ('Distiller3D', 'AdversarialDistiller3D')
 PREFIX = 'student.'
 #: pipeline steps that only build the teacher's input (M2SKD)
 TEACHER_INPUT_TRANSFORMS = ('MultiScanHardInstanceFusion', 'SplitFusedPoints')
@@ -66,7 +67,7 @@ def student_config(cfg: Config, drop_custom_imports: bool = False) -> Config:
         Config: A plain mmdet3d config of the student.
     """
     cfg = copy.deepcopy(cfg)
-    if cfg.model.get('type') == 'Distiller3D':
+    if cfg.model.get('type') in DISTILLERS:
         student = cfg.model.student
         if isinstance(student, str):
             student = Config.fromfile(student).model
@@ -76,6 +77,11 @@ def student_config(cfg: Config, drop_custom_imports: bool = False) -> Config:
                          'model is not a Distiller3D')
     for key in DISTILL_KEYS:
         cfg.pop(key, None)
+    optim = cfg.get('optim_wrapper', None)
+    if optim is not None and optim.get('constructor') == \
+            'AdversarialOptimWrapperConstructor':
+        # the student's own optimizer (the discriminator's goes away)
+        cfg.optim_wrapper = ConfigDict(optim['student'])
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         if cfg.get(key, None) is not None:
             _plain_pipelines(cfg[key])

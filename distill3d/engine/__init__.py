@@ -6,3 +6,4 @@ __all__ = [
     'Distill3DRunner', 'DistillLossWeightHook', 'StopDistillHook',
     'build_distill_cfg'
 ]
+from .optimizers import AdversarialOptimWrapperConstructor  # noqa: F401

@@ -11,3 +11,5 @@ __all__ = [
     'InstanceAffinityLoss', 'KDLogitLoss', 'M2SKDLogitLoss',
     'PointDistillerLoss', 'chunked_knn', 'voxel_labels'
 ]
+from .fad import (FeatureAdversarialLoss,  # noqa: F401
+                  FeatureDiscriminator)

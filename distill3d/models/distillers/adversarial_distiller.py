@@ -1,0 +1,165 @@
+# Copyright (c) distill3d contributors. All rights reserved.
+"""Distiller with adversarial terms: alternating student / discriminator
+updates (FAD)."""
+from collections import OrderedDict
+from typing import Dict, Union
+
+from mmengine.optim import OptimWrapper, OptimWrapperDict
+from torch import Tensor, nn
+
+from mmdet3d.registry import MODELS
+from ..recorders import RecordSpec, find_module, infer_out_channels
+from .distiller3d import Distiller3D
+
+
+@MODELS.register_module()
+class AdversarialDistiller3D(Distiller3D):
+    """:class:`Distiller3D` whose adversarial terms own discriminators.
+
+    A ``loss_kd_*`` term whose loss class sets ``is_adversarial = True``
+    (:class:`FeatureAdversarialLoss`) holds a discriminator. One train
+    step (``train_step``), with the ``OptimWrapperDict`` built by
+    ``AdversarialOptimWrapperConstructor``:
+
+    1. student update (wrapper ``'student'``: student + adapters + any
+       other trainable KD part): teacher forward (no grad), student forward
+       with its own losses and every ``loss_kd_*`` term, the
+       discriminators' parameters frozen (``requires_grad=False``) so that
+       the adversarial gradient reaches the student through them without
+       touching them; backward and step;
+    2. discriminator update (wrapper ``'discriminator'``), ``disc_steps``
+       times: the discriminator loss on the detached teacher (real) and
+       adapted student (fake) features of step 1; backward and step.
+
+    The teacher is frozen and in no optimizer. Validation, test and
+    ``predict`` run the student only; the exported student holds only
+    ``student.*`` weights (discriminators live under
+    ``distill_losses.<name>.discriminator``).
+
+    Logged per step, besides the student's losses and ``loss_kd_*``:
+    ``disc_loss``, ``disc_real`` / ``disc_fake`` (mean logits) and
+    ``disc_acc`` (share of teacher / student features the discriminator
+    tells apart), suffixed ``_<term>`` when there are several adversarial
+    terms.
+
+    Args:
+        disc_steps (int): Discriminator updates per student update (on the
+            same features). Defaults to 1.
+        **kwargs: :class:`Distiller3D` arguments.
+    """
+
+    def __init__(self, disc_steps: int = 1, **kwargs) -> None:
+        if disc_steps < 0:
+            raise ValueError(f'disc_steps must be >= 0, got {disc_steps}')
+        self.disc_steps = disc_steps
+        super().__init__(**kwargs)
+        if getattr(self, 'teacher_mode', 'frozen') != 'frozen':
+            raise ValueError('AdversarialDistiller3D needs a separate, '
+                             "frozen teacher (teacher_mode='frozen')")
+        if not self.adversarial_terms():
+            raise ValueError(
+                'AdversarialDistiller3D needs at least one adversarial '
+                "distill_losses term (e.g. type='FeatureAdversarialLoss'); "
+                'use Distiller3D otherwise')
+
+    def _add_term(self, name: str, cfg: dict) -> None:
+        """Fill in an adversarial loss's ``in_channels`` (teacher width)."""
+        loss_type = cfg.get('type')
+        loss_cls = MODELS.get(loss_type) if isinstance(loss_type, str) \
+            else loss_type
+        if getattr(loss_cls, 'is_adversarial', False) and \
+                'teacher' in cfg and cfg.get('in_channels') is None:
+            spec = RecordSpec(cfg['teacher'])
+            module = find_module(self.teacher, spec.module, 'teacher')
+            channels = infer_out_channels(module, spec.output)
+            if channels is None:
+                raise ValueError(
+                    f'distill_losses.{name}: cannot infer the width of '
+                    f'teacher {spec.module!r}; set in_channels')
+            cfg = dict(cfg, in_channels=channels)
+        super()._add_term(name, cfg)
+
+    def adversarial_terms(self) -> Dict[str, nn.Module]:
+        """``{term name: loss}`` of the adversarial terms."""
+        return OrderedDict(
+            (name, loss) for name, loss in self.distill_losses.items()
+            if getattr(loss, 'is_adversarial', False))
+
+    def discriminator_modules(self) -> Dict[str, nn.Module]:
+        """``{term name: discriminator}`` (what the 'discriminator'
+        optimizer updates)."""
+        return OrderedDict((name, loss.discriminator)
+                           for name, loss in self.adversarial_terms().items())
+
+    @staticmethod
+    def _wrappers(optim_wrapper: Union[OptimWrapper, OptimWrapperDict]
+                  ) -> Dict[str, OptimWrapper]:
+        if not isinstance(optim_wrapper, OptimWrapperDict) or \
+                {'student', 'discriminator'} - set(optim_wrapper.keys()):
+            raise TypeError(
+                'AdversarialDistiller3D.train_step needs an OptimWrapperDict '
+                "with 'student' and 'discriminator'; configure optim_wrapper"
+                " = dict(constructor='AdversarialOptimWrapperConstructor', "
+                'student=dict(...), discriminator=dict(...)), got '
+                f'{type(optim_wrapper).__name__}')
+        return dict(student=optim_wrapper['student'],
+                    discriminator=optim_wrapper['discriminator'])
+
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        """Student update, then discriminator update(s).
+
+        Args:
+            data (dict): A batch from the dataloader.
+            optim_wrapper (OptimWrapperDict): Wrappers 'student' and
+                'discriminator'.
+
+        Returns:
+            dict[str, Tensor]: Logged values.
+        """
+        wrappers = self._wrappers(optim_wrapper)
+        terms = self.adversarial_terms()
+        discriminators = list(self.discriminator_modules().values())
+        for loss in terms.values():
+            loss.clear()
+        student_wrapper = wrappers['student']
+        with student_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            for disc in discriminators:
+                disc.requires_grad_(False)
+            try:
+                losses = self._run_forward(data, mode='loss')
+            finally:
+                for disc in discriminators:
+                    disc.requires_grad_(True)
+        parsed, log_vars = self.parse_losses(losses)
+        student_wrapper.update_params(parsed)
+        log_vars.update(
+            self._update_discriminators(wrappers['discriminator'], terms))
+        for loss in terms.values():
+            loss.clear()
+        return log_vars
+
+    def _update_discriminators(self, wrapper: OptimWrapper,
+                               terms: Dict[str, nn.Module]
+                               ) -> Dict[str, Tensor]:
+        """``disc_steps`` discriminator updates on the cached features."""
+        active = {n: t for n, t in terms.items() if t.has_pair()}
+        logs: Dict[str, Tensor] = OrderedDict()
+        if not active:  # distillation stopped (StopDistillHook)
+            return logs
+        for _ in range(self.disc_steps):
+            with wrapper.optim_context(self):
+                total = None
+                for name, loss in active.items():
+                    out = loss.discriminator_loss()
+                    total = out['loss'] if total is None \
+                        else total + out['loss']
+                    suffix = '' if len(active) == 1 else \
+                        '_' + name[len('loss_kd_'):]
+                    logs['disc_loss' + suffix] = out['loss'].detach()
+                    logs['disc_real' + suffix] = out['real_score']
+                    logs['disc_fake' + suffix] = out['fake_score']
+                    logs['disc_acc' + suffix] = out['acc']
+            wrapper.update_params(total)
+        return logs

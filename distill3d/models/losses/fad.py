@@ -1,0 +1,232 @@
+# Copyright (c) distill3d contributors. All rights reserved.
+"""FAD: feature adversarial distillation (our design; the paper, ICIP 2023,
+arXiv 2306.14221, has no public code and only its abstract is used).
+
+The teacher's global feature is the discriminator's reference ("real"),
+the student's global feature, aligned to the teacher's width by the
+distiller's adapter, is the generated one ("fake"). The discriminator
+learns to tell them apart; the student is trained to make it score its
+features as the teacher's (plus its own cross-entropy and, optionally,
+logit KD). Discriminator and student are updated alternately with
+separate optimizers by :class:`AdversarialDistiller3D`.
+
+GAN objectives (``gan_type``), with ``D`` the discriminator's logit:
+
+========== ================================== ===========================
+gan_type   discriminator loss                 student (generator) loss
+========== ================================== ===========================
+vanilla    BCE(D(real), 1) + BCE(D(fake), 0)  BCE(D(fake), 1)
+lsgan      ((D(real) - 1)^2 + D(fake)^2) / 2  (D(fake) - 1)^2 / 2
+hinge      relu(1 - D(real)) + relu(1 + D(f)) -D(fake)
+========== ================================== ===========================
+
+(vanilla uses the non-saturating generator loss; every loss is the batch
+mean.)
+"""
+from typing import Dict, Optional, Sequence, Tuple
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from mmdet3d.registry import MODELS
+from .utils import fp32
+
+GAN_TYPES = ('vanilla', 'lsgan', 'hinge')
+
+
+@MODELS.register_module()
+class FeatureDiscriminator(nn.Module):
+    """MLP discriminator on a global feature.
+
+    Linear -> LeakyReLU(0.2) per hidden layer, then one logit. Spectral
+    normalisation (optional) bounds its Lipschitz constant.
+
+    Args:
+        in_channels (int): Feature width (the teacher's).
+        hidden_channels (Sequence[int]): Hidden widths. Defaults to
+            (256, 64).
+        spectral_norm (bool): Spectral-normalise the linear layers.
+            Defaults to False.
+    """
+
+    def __init__(self,
+                 in_channels: int,
+                 hidden_channels: Sequence[int] = (256, 64),
+                 spectral_norm: bool = False) -> None:
+        super().__init__()
+        self.in_channels = in_channels
+        layers = []
+        prev = in_channels
+        wrap = nn.utils.parametrizations.spectral_norm if spectral_norm \
+            else (lambda m: m)
+        for width in hidden_channels:
+            layers += [wrap(nn.Linear(prev, width)),
+                       nn.LeakyReLU(0.2, inplace=True)]
+            prev = width
+        layers.append(wrap(nn.Linear(prev, 1)))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, feat: Tensor) -> Tensor:
+        """Logits.
+
+        Args:
+            feat (Tensor): (B, in_channels) features.
+
+        Returns:
+            Tensor: (B, ) logits ("real" when large).
+        """
+        return self.net(feat).squeeze(-1)
+
+
+def discriminator_loss(real: Tensor, fake: Tensor, gan_type: str) -> Tensor:
+    """Discriminator objective on its logits.
+
+    Args:
+        real (Tensor): (B, ) logits of teacher features.
+        fake (Tensor): (B, ) logits of (detached) student features.
+        gan_type (str): One of :data:`GAN_TYPES`.
+
+    Returns:
+        Tensor: Scalar loss.
+    """
+    if gan_type == 'vanilla':
+        return (F.binary_cross_entropy_with_logits(real,
+                                                   torch.ones_like(real)) +
+                F.binary_cross_entropy_with_logits(fake,
+                                                   torch.zeros_like(fake)))
+    if gan_type == 'lsgan':
+        return 0.5 * (((real - 1)**2).mean() + (fake**2).mean())
+    if gan_type == 'hinge':
+        return F.relu(1 - real).mean() + F.relu(1 + fake).mean()
+    raise ValueError(f'gan_type must be one of {GAN_TYPES}, got {gan_type!r}')
+
+
+def generator_loss(fake: Tensor, gan_type: str) -> Tensor:
+    """Student objective on the discriminator's logits of its features.
+
+    Args:
+        fake (Tensor): (B, ) logits of student features.
+        gan_type (str): One of :data:`GAN_TYPES`.
+
+    Returns:
+        Tensor: Scalar loss.
+    """
+    if gan_type == 'vanilla':
+        return F.binary_cross_entropy_with_logits(fake, torch.ones_like(fake))
+    if gan_type == 'lsgan':
+        return 0.5 * ((fake - 1)**2).mean()
+    if gan_type == 'hinge':
+        return -fake.mean()
+    raise ValueError(f'gan_type must be one of {GAN_TYPES}, got {gan_type!r}')
+
+
+@MODELS.register_module()
+class FeatureAdversarialLoss(nn.Module):
+    """FAD term: the student's adversarial loss, with its discriminator.
+
+    As a ``loss_kd_*`` term of a distiller it receives the student's
+    feature after the adapter and the teacher's feature, both (B, C), and
+    returns ``loss_weight * generator_loss``. It keeps detached copies of
+    both for the discriminator update that follows in the same train step
+    (:meth:`discriminator_loss`). The discriminator is a submodule of this
+    loss, so it belongs to the distiller (``distill_losses.<name>.
+    discriminator``), never to the student, and is optimised by the
+    distiller's ``discriminator`` optimizer only.
+
+    Args:
+        in_channels (int): Teacher feature width (the distiller fills it
+            in from the teacher module when omitted).
+        gan_type (str): 'vanilla', 'lsgan' or 'hinge'. Defaults to
+            'vanilla'.
+        loss_weight (float): Weight of the student's adversarial term.
+            Defaults to 1.0.
+        disc_loss_weight (float): Weight of the discriminator loss.
+            Defaults to 1.0.
+        discriminator (dict, optional): Discriminator config; defaults to
+            ``FeatureDiscriminator`` with ``in_channels``.
+        normalize (bool): L2-normalise both features before the
+            discriminator (it then judges directions, not norms).
+            Defaults to False.
+    """
+
+    #: the distiller alternates student and discriminator updates
+    is_adversarial = True
+
+    def __init__(self,
+                 in_channels: Optional[int] = None,
+                 gan_type: str = 'vanilla',
+                 loss_weight: float = 1.0,
+                 disc_loss_weight: float = 1.0,
+                 discriminator: Optional[dict] = None,
+                 normalize: bool = False) -> None:
+        super().__init__()
+        if gan_type not in GAN_TYPES:
+            raise ValueError(f'gan_type must be one of {GAN_TYPES}, got '
+                             f'{gan_type!r}')
+        disc = dict(discriminator or dict(type='FeatureDiscriminator'))
+        if in_channels is None and 'in_channels' not in disc:
+            raise ValueError('FeatureAdversarialLoss needs in_channels (the '
+                             "teacher feature width) or discriminator."
+                             'in_channels')
+        disc.setdefault('in_channels', in_channels)
+        self.gan_type = gan_type
+        self.loss_weight = loss_weight
+        self.disc_loss_weight = disc_loss_weight
+        self.normalize = normalize
+        self.discriminator = MODELS.build(disc)
+        self._pair: Optional[Tuple[Tensor, Tensor]] = None
+
+    def _prep(self, feat: Tensor) -> Tensor:
+        feat = feat.float().flatten(1)
+        return F.normalize(feat, dim=1) if self.normalize else feat
+
+    @fp32
+    def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
+        """Student adversarial loss.
+
+        Args:
+            student (Tensor): (B, C) student feature after the adapter.
+            teacher (Tensor): (B, C) teacher feature.
+
+        Returns:
+            Tensor: Weighted scalar loss (gradients reach the student
+            through the discriminator; the distiller freezes the
+            discriminator's parameters during this update).
+        """
+        if student.shape != teacher.shape:
+            raise ValueError(f'FeatureAdversarialLoss: student feature '
+                             f'{tuple(student.shape)} and teacher feature '
+                             f'{tuple(teacher.shape)} differ (adapter?)')
+        self._pair = (student.detach(), teacher.detach())
+        fake = self.discriminator(self._prep(student))
+        return self.loss_weight * generator_loss(fake, self.gan_type)
+
+    def has_pair(self) -> bool:
+        """Whether features of a student step wait for the discriminator."""
+        return self._pair is not None
+
+    def discriminator_loss(self) -> Dict[str, Tensor]:
+        """Discriminator loss on the features of the last student step.
+
+        Returns:
+            dict[str, Tensor]: ``loss`` (weighted scalar, backpropagates
+            into the discriminator only), ``real_score`` / ``fake_score``
+            (mean logits) and ``acc`` (share of real / fake told apart at
+            logit 0), the last three detached for logging.
+        """
+        if self._pair is None:
+            raise RuntimeError('discriminator_loss() needs a forward() of '
+                               'this loss in the same step first')
+        fake_feat, real_feat = self._pair
+        real = self.discriminator(self._prep(real_feat))
+        fake = self.discriminator(self._prep(fake_feat))
+        loss = self.disc_loss_weight * discriminator_loss(
+            real, fake, self.gan_type)
+        acc = torch.cat([real > 0, fake < 0]).float().mean()
+        return dict(loss=loss, real_score=real.detach().mean(),
+                    fake_score=fake.detach().mean(), acc=acc.detach())
+
+    def clear(self) -> None:
+        """Forget the cached features."""
+        self._pair = None

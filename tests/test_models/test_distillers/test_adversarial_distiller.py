@@ -1,0 +1,212 @@
+"""AdversarialDistiller3D with the FAD term: alternating updates with two
+optimizers, each on its own parameters; frozen teacher; export."""
+import pytest
+import torch
+
+from cls_helpers import tiny_model_dict
+
+
+@pytest.fixture(autouse=True, scope='module')
+def _scope():
+    from mmdet3d.utils import register_all_modules
+    register_all_modules()
+
+
+def _distiller(**kwargs):
+    from mmdet3d.registry import MODELS
+    torch.manual_seed(0)
+    cfg = dict(
+        type='AdversarialDistiller3D',
+        student=tiny_model_dict(student=True),
+        teacher=tiny_model_dict(),
+        distill_losses=dict(
+            loss_kd_fad=dict(
+                type='FeatureAdversarialLoss', student='neck',
+                teacher='neck', adapter=dict(type='ChannelAdapter')),
+            loss_kd_cls=dict(
+                type='KDLogitLoss', temperature=4.0,
+                student='head.fc_cls', teacher='head.fc_cls')))
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def _optim(distiller, lr=1e-2):
+    from distill3d.engine import AdversarialOptimWrapperConstructor
+    return AdversarialOptimWrapperConstructor(
+        dict(student=dict(type='OptimWrapper',
+                          optimizer=dict(type='Adam', lr=lr)),
+             discriminator=dict(type='OptimWrapper',
+                                optimizer=dict(type='Adam', lr=lr))))(
+                                    distiller)
+
+
+def _batch(num=4, points=64):
+    from mmdet3d.structures import Det3DDataSample
+    g = torch.Generator().manual_seed(1)
+    samples = []
+    for i in range(num):
+        s = Det3DDataSample()
+        s.gt_label = torch.tensor([i])
+        samples.append(s)
+    return dict(inputs=dict(points=[torch.randn(points, 6, generator=g)
+                                    for _ in range(num)]),
+                data_samples=samples)
+
+
+def _ids(module):
+    return {id(p) for p in module.parameters()}
+
+
+def _snapshot(module):
+    return [p.detach().clone() for p in module.parameters()]
+
+
+def _changed(before, module):
+    return any(not torch.equal(b, p) for b, p in zip(before,
+                                                     module.parameters()))
+
+
+def test_optimizer_groups():
+    distiller = _distiller()
+    fad = distiller.distill_losses['loss_kd_fad']
+    # the discriminator width was read from the teacher's neck
+    assert fad.discriminator.in_channels == 1024
+    optim = _optim(distiller)
+    assert set(optim.keys()) == {'student', 'discriminator'}
+
+    def group_ids(name):
+        return {id(p) for g in optim[name].optimizer.param_groups
+                for p in g['params']}
+    s_ids, d_ids = group_ids('student'), group_ids('discriminator')
+    assert s_ids == _ids(distiller.student) | _ids(distiller.adapters)
+    assert d_ids == _ids(fad.discriminator)
+    assert not (s_ids | d_ids) & _ids(distiller.teacher)
+
+
+def test_alternating_updates_touch_own_parameters_only():
+    distiller = _distiller()
+    distiller.train()
+    optim = _optim(distiller)
+    fad = distiller.distill_losses['loss_kd_fad']
+    parts = dict(student=distiller.student, adapters=distiller.adapters,
+                 disc=fad.discriminator, teacher=distiller.teacher)
+    calls = []
+
+    def record(name, wrapper):
+        original = wrapper.update_params
+
+        def update_params(loss, **kwargs):
+            before = {k: _snapshot(m) for k, m in parts.items()}
+            original(loss, **kwargs)
+            if name == 'student':
+                # the discriminator was frozen in the student forward: the
+                # student's backward left no gradient on it
+                assert all(p.grad is None
+                           for p in fad.discriminator.parameters())
+            calls.append((name, {k: _changed(before[k], m)
+                                 for k, m in parts.items()}))
+        wrapper.update_params = update_params
+
+    for name in ('student', 'discriminator'):
+        record(name, optim[name])
+    log = distiller.train_step(_batch(), optim)
+    assert [c[0] for c in calls] == ['student', 'discriminator']
+    assert calls[0][1] == dict(student=True, adapters=True, disc=False,
+                               teacher=False)
+    assert calls[1][1] == dict(student=False, adapters=False, disc=True,
+                               teacher=False)
+    for key in ('loss', 'loss_cls', 'loss_kd_fad', 'loss_kd_cls',
+                'disc_loss', 'disc_real', 'disc_fake', 'disc_acc'):
+        assert key in log, key
+    # the discriminator is trainable again, the teacher never is
+    assert all(p.requires_grad for p in fad.discriminator.parameters())
+    assert all(not p.requires_grad and p.grad is None
+               for p in distiller.teacher.parameters())
+    assert not distiller.teacher.training
+    assert not fad.has_pair()
+
+    # both Adam states advanced once per step
+    distiller.train_step(_batch(), optim)
+    steps = {name: [s['step'] for s in optim[name].optimizer.state.values()]
+             for name in ('student', 'discriminator')}
+    assert all(float(s) == 2 for v in steps.values() for s in v)
+
+
+def test_disc_steps_and_stopped_distillation():
+    distiller = _distiller(disc_steps=2)
+    distiller.train()
+    optim = _optim(distiller)
+    counts = dict(student=0, discriminator=0)
+    for name in counts:
+        original = optim[name].update_params
+
+        def update_params(loss, _name=name, _orig=original, **kwargs):
+            counts[_name] += 1
+            _orig(loss, **kwargs)
+        optim[name].update_params = update_params
+    distiller.train_step(_batch(), optim)
+    assert counts == dict(student=1, discriminator=2)
+    distiller.distill_enabled = False  # StopDistillHook
+    log = distiller.train_step(_batch(), optim)
+    assert counts == dict(student=2, discriminator=2)
+    assert 'disc_loss' not in log and 'loss_kd_fad' not in log
+
+
+def test_needs_optim_wrapper_dict_and_adversarial_term():
+    from mmengine.optim import OptimWrapper
+    distiller = _distiller()
+    single = OptimWrapper(torch.optim.SGD(distiller.parameters(), lr=0.1))
+    with pytest.raises(TypeError, match='AdversarialOptimWrapperConstructor'):
+        distiller.train_step(_batch(), single)
+    with pytest.raises(ValueError, match='adversarial'):
+        _distiller(distill_losses=dict(loss_kd_cls=dict(
+            type='KDLogitLoss', student='head.fc_cls',
+            teacher='head.fc_cls')))
+    from distill3d.engine import AdversarialOptimWrapperConstructor
+    with pytest.raises(KeyError, match='generator'):
+        AdversarialOptimWrapperConstructor(dict(
+            student=dict(optimizer=dict(type='SGD', lr=1)),
+            discriminator=dict(optimizer=dict(type='SGD', lr=1)),
+            generator=dict(optimizer=dict(type='SGD', lr=1))))
+
+
+def test_predict_runs_student_and_export_has_student_only():
+    from distill3d.apis.export import split_state
+    distiller = _distiller()
+    distiller.eval()
+    batch = distiller.data_preprocessor(_batch(), False)
+    preds = distiller(**batch, mode='predict')
+    assert preds[0].pred_score.shape == (40, )
+    student, dropped = split_state(distiller.state_dict())
+    assert set(student) == set(distiller.student.state_dict())
+    assert not any('discriminator' in k or 'adapter' in k for k in student)
+    assert {'teacher', 'adapters', 'distill_losses'} <= set(dropped)
+
+
+@pytest.mark.parametrize('name', [
+    'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-modelnet40.py',
+    'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-modelnet40.py',
+    'logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-modelnet40.py',
+    'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-scanobjectnn.py',
+    'fad_pointnet2-ssg-40x_1xb24-200e_modelnet40.py',
+])
+def test_project_configs_build(name):
+    """Every FAD project config builds its distiller and optimizers."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.optim import OptimWrapperDict, build_optim_wrapper
+
+    from distill3d.engine import build_distill_cfg
+    from helpers import REPO
+    from mmdet3d.registry import MODELS
+    cfg = Config.fromfile(osp.join(REPO, 'projects/FAD/configs', name))
+    cfg.teacher_ckpt = None
+    cfg = build_distill_cfg(cfg)
+    model = MODELS.build(cfg.model)
+    optim = build_optim_wrapper(model, cfg.optim_wrapper)
+    if 'fad' in name:
+        assert isinstance(optim, OptimWrapperDict)
+        assert model.distill_losses['loss_kd_fad'].discriminator\
+            .in_channels == 1024
+    assert ('loss_kd_cls' in model.distill_losses) == ('logit-kd' in name)
