@@ -21,4 +21,8 @@ demo: env
 data: env
 	$(PY) tools/create_synthetic_data.py kitti --out-dir data/synthetic_kitti
 	$(PY) tools/create_synthetic_data.py semantickitti \
-		--out-dir data/synthetic_semantickitti
+		--out-dir data/synthetic_semantickitti --moving-ids
+	$(PY) tools/create_synthetic_data.py modelnet40 \
+		--out-dir data/synthetic_modelnet40
+	$(PY) tools/create_synthetic_data.py scanobjectnn \
+		--out-dir data/synthetic_scanobjectnn --variant OBJ_BG PB_T50_RS

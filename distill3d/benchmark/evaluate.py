@@ -38,7 +38,8 @@ class ModelSpec:
 
 def is_distill_config(cfg: Config) -> bool:
     """Whether ``cfg`` is a distillation config (student + distiller)."""
-    return 'distiller' in cfg or cfg.model.get('type') == 'Distiller3D'
+    # any distiller (Distiller3D and its subclasses) wraps a student
+    return 'distiller' in cfg or 'student' in cfg.model
 
 
 def plain_model(spec: ModelSpec, work_dir: str) -> Tuple[str, str]:

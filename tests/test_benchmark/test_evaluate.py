@@ -25,3 +25,16 @@ def test_segmentation_summary_without_hard_classes():
     assert 'hard mIoU' not in out and out['IoU wall'] == pytest.approx(40)
     with pytest.raises(KeyError, match='miou'):
         segmentation_summary({'acc': 0.7}, ['wall'])
+
+
+def test_is_distill_config_for_every_distiller():
+    from mmengine.config import Config
+
+    from distill3d.benchmark.evaluate import is_distill_config
+    plain = Config(dict(model=dict(type='Cylinder3D')))
+    assert not is_distill_config(plain)
+    assert is_distill_config(Config(dict(model=dict(type='Cylinder3D'),
+                                         distiller=dict(type='Distiller3D'))))
+    for kind in ('Distiller3D', 'AdversarialDistiller3D'):
+        built = Config(dict(model=dict(type=kind, student=dict())))
+        assert is_distill_config(built), kind
