@@ -83,6 +83,11 @@ def test_pointdistiller_trains_and_evaluates(config, synthetic_kitti,
     for key in kd:
         value = scalars[key].current()
         assert math.isfinite(value) and value > 0
+    # the weight spread is logged next to the loss (issue 12): the kept
+    # nodes that carry 90% of the weight, and the largest weight
+    n90 = scalars['train/kd_pointdistiller.n90'].current()
+    assert 1 <= n90 <= 1024
+    assert scalars['train/kd_pointdistiller.w_max'].current() >= 1
     # both EdgeConv adapters were optimised, the teacher was not
     moved = {
         n for n, p in runner.model.distill_losses.named_parameters()

@@ -496,6 +496,11 @@ class Distiller3D(BaseModel):
                         f'{tuple(teacher.shape)}')
                 value = term.loss(student, teacher)
             losses[term.name] = value * self.kd_weight_scale
+            # statistics a term exposes (e.g. PointDistiller's weight
+            # spread) are logged, not summed: their keys hold no 'loss'
+            short = term.name[len('loss_'):]
+            for key, stat in getattr(term.loss, 'log_vars', {}).items():
+                losses[f'{short}.{key}'] = torch.as_tensor(stat).detach()
         return losses
 
     @staticmethod

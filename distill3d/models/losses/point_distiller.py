@@ -78,6 +78,64 @@ def voxel_centres(coors: Tensor, voxel_size: Sequence[float],
     return low + (xyz + 0.5) * size
 
 
+WEIGHTINGS = ('softmax', 'power', 'rank')
+
+
+def importance_weights(score: Tensor, weighting: str = 'softmax',
+                       tau: float = 0.01) -> Tensor:
+    """Weights of the kept nodes of one group; they sum to its size N.
+
+    Args:
+        score (Tensor): (N, ) importance of the kept nodes (point counts
+            or the teacher's max response).
+        weighting (str): How scores become weights:
+
+            - ``'softmax'`` (paper): ``N * softmax(score / tau)``. With point
+              counts and ``tau=0.01`` the weight goes to the pillars with
+              the largest count: shared by the pillars at the voxelizer's
+              point cap on dense 64-beam scans, one pillar on sparse scans.
+            - ``'power'``: ``N * s^(1/tau) / sum(s^(1/tau))`` with
+              ``s = max(score, 0)``, i.e. ``N * softmax(log(s) / tau)``.
+              ``tau=1`` weighs a pillar by its share of the points (each
+              point counts once); it does not depend on the scan's
+              density, so it behaves alike on any beam count.
+            - ``'rank'``: ``N * softmax(-rank / (tau * N))``, rank 0 for the
+              most important node: the weight decays by e every
+              ``tau * N`` ranks, whatever the score scale.
+        tau (float): Temperature of the chosen weighting.
+
+    Returns:
+        Tensor: (N, ) weights summing to N.
+    """
+    n = score.numel()
+    if n == 0:
+        return score.new_zeros(0)
+    score = score.float()
+    if weighting == 'softmax':
+        logits = score / tau
+    elif weighting == 'power':
+        logits = torch.log(score.clamp_min(1e-6)) / tau
+    elif weighting == 'rank':
+        rank = torch.empty_like(score)
+        rank[torch.argsort(score, descending=True)] = torch.arange(
+            n, device=score.device, dtype=score.dtype)
+        logits = -rank / (tau * n)
+    else:
+        raise ValueError(f'weighting must be one of {WEIGHTINGS}, got '
+                         f'{weighting!r}')
+    return n * torch.softmax(logits, 0)
+
+
+def nodes_carrying(weights: Tensor, share: float = 0.9) -> int:
+    """Smallest number of nodes whose weights add up to ``share`` of all."""
+    if weights.numel() == 0:
+        return 0
+    ordered = torch.sort(weights.detach().float(), descending=True).values
+    cum = torch.cumsum(ordered, 0) / ordered.sum().clamp_min(1e-12)
+    target = torch.tensor(share - 1e-6, dtype=cum.dtype, device=cum.device)
+    return int(torch.searchsorted(cum, target).item()) + 1
+
+
 class EdgeConvAdapter(nn.Module):
     """DGCNN EdgeConv: edge features -> 1x1 conv + BN + ReLU -> aggregate.
 
@@ -145,9 +203,17 @@ class PointDistillerLoss(nn.Module):
         L = loss_weight * mean_q( w_q * mean_c (G_T(q) - G_S(q))^2 ),
         w = N * softmax(score / tau) over the kept nodes of the sample,
 
-    so the weights of a sample sum to N. Teacher features are detached;
-    both adapters train with the student and are dropped at export. The
-    released code's loss is twice this (use ``loss_weight=2``).
+    so the weights of a sample sum to N (``weighting='softmax'``, the
+    paper's; ``'power'`` and ``'rank'`` spread the weight the same way on
+    any point density, see :func:`importance_weights`). Teacher features
+    are detached; both adapters train with the student and are dropped at
+    export. The released code's loss is twice this (use
+    ``loss_weight=2``), and it keeps the top N pillars of the *whole batch*
+    with one softmax across the batch (``selection='batch'``).
+
+    After each call, :attr:`log_vars` holds ``n90`` (mean over groups of
+    the number of kept nodes that carry 90% of the weight) and ``w_max``
+    (largest weight), which :class:`Distiller3D` logs next to the loss.
 
     When student and teacher voxelize differently, nodes are matched by
     voxel coordinate (``match='coors'``) or each student voxel takes the
@@ -164,7 +230,15 @@ class PointDistillerLoss(nn.Module):
         num_nodes (int): N, kept nodes per sample. Defaults to 6000
             (pillars/points; the paper uses 256 per BEV level).
         k (int): Neighbours per node, self included. Defaults to 128.
-        tau (float): Softmax temperature of the weights. Defaults to 0.01.
+        tau (float): Temperature of the weights. Defaults to 0.01 (the
+            paper's, for ``weighting='softmax'`` on point counts).
+        weighting (str): 'softmax' (paper), 'power' or 'rank' (see
+            :func:`importance_weights`). Defaults to 'softmax'.
+        selection (str): 'sample' keeps the top ``num_nodes`` nodes of each
+            sample and normalises the weights per sample (paper);
+            'batch' keeps the top ``num_nodes`` of the whole batch with one
+            normalisation across it (released pillar path). Defaults to
+            'sample'.
         score (str): 'auto' (count for voxel records with point counts,
             else max_response), 'count' or 'max_response'.
         edge (str): 'sub' (paper) or 'cat' (released code).
@@ -189,6 +263,8 @@ class PointDistillerLoss(nn.Module):
                  num_nodes: int = 6000,
                  k: int = 128,
                  tau: float = 0.01,
+                 weighting: str = 'softmax',
+                 selection: str = 'sample',
                  score: str = 'auto',
                  edge: str = 'sub',
                  aggregate: str = 'max',
@@ -203,6 +279,8 @@ class PointDistillerLoss(nn.Module):
         checks = dict(
             score=(score, ('auto', 'count', 'max_response')),
             graph_scope=(graph_scope, ('sample', 'batch')),
+            weighting=(weighting, WEIGHTINGS),
+            selection=(selection, ('sample', 'batch')),
             match=(match, ('index', 'coors', 'nearest')))
         for key, (value, valid) in checks.items():
             if value not in valid:
@@ -219,6 +297,8 @@ class PointDistillerLoss(nn.Module):
         self.num_nodes = num_nodes
         self.k = k
         self.tau = tau
+        self.weighting = weighting
+        self.selection = selection
         self.score = score
         self.graph_scope = graph_scope
         self.reweight = reweight
@@ -227,6 +307,8 @@ class PointDistillerLoss(nn.Module):
         self.teacher_voxel = teacher_voxel
         self.chunk_size = chunk_size
         self.loss_weight = loss_weight
+        #: statistics of the last call's weights (logged by Distiller3D)
+        self.log_vars: dict = {}
 
     def correspond(self, s_rec: Record,
                    t_rec: Record) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -280,24 +362,41 @@ class PointDistillerLoss(nn.Module):
         return t_feat.max(dim=1).values
 
     def select(self, score: Tensor, batch: Tensor) -> Tuple[Tensor, Tensor]:
-        """Top-N nodes of each sample and their weights.
+        """Top-N nodes and their weights.
+
+        With ``selection='sample'`` each sample keeps its top N nodes and
+        its weights sum to its N_b; with ``'batch'`` the top N nodes of the
+        whole batch are kept and their weights sum to N.
 
         Returns:
             tuple[Tensor, Tensor]: kept node indices (sum of N_b, ) and
-            their weights (each sample's weights sum to its N_b).
+            their weights.
         """
-        keep, weights = [], []
-        for b in torch.unique(batch):
-            idx = torch.nonzero(batch == b).squeeze(1)
+        if self.selection == 'batch':
+            groups = [torch.arange(len(score), device=score.device)]
+        else:
+            groups = [
+                torch.nonzero(batch == b).squeeze(1)
+                for b in torch.unique(batch)
+            ]
+        keep, weights, n90 = [], [], []
+        for idx in groups:
             n = min(self.num_nodes, len(idx))
-            top = torch.topk(score[idx], n).indices
-            chosen = idx[top]
+            chosen = idx[torch.topk(score[idx], n).indices]
             keep.append(chosen)
             if self.reweight:
-                weights.append(n * torch.softmax(score[chosen] / self.tau, 0))
+                w = importance_weights(score[chosen], self.weighting,
+                                       self.tau)
             else:
-                weights.append(score.new_ones(n))
-        return torch.cat(keep), torch.cat(weights)
+                w = score.new_ones(n)
+            weights.append(w)
+            n90.append(nodes_carrying(w, 0.9))
+        weights = torch.cat(weights)
+        self.log_vars = dict(
+            n90=score.new_tensor(sum(n90) / max(len(n90), 1)),
+            w_max=weights.max().detach() if len(weights) else
+            score.new_zeros(()))
+        return torch.cat(keep), weights
 
     def neighbours(self, t_feat: Tensor, batch: Tensor,
                    keep: Tensor) -> Tensor:
@@ -329,6 +428,7 @@ class PointDistillerLoss(nn.Module):
         s_feat = s_feat.float()
         t_feat = t_feat.detach().float()
         if s_feat.shape[0] == 0:
+            self.log_vars = {}
             return self.student_adapter.conv.weight.sum() * 0. + \
                 s_feat.sum() * 0.
         with torch.no_grad():

@@ -4,7 +4,9 @@ import torch
 
 import distill3d  # noqa: F401
 from distill3d.models.losses.point_distiller import (PointDistillerLoss,
-                                                     chunked_knn)
+                                                     chunked_knn,
+                                                     importance_weights,
+                                                     nodes_carrying)
 from distill3d.models.recorders import Record
 
 
@@ -148,3 +150,92 @@ def test_different_voxelization_matched_by_coordinate_and_nearest():
     loss_c = PointDistillerLoss(6, 6, num_nodes=5, k=3, match='coors')
     s_f, t_f, _, _ = loss_c.correspond(t, t2)
     assert torch.equal(s_f, t_f)
+
+
+# --- reweighting (issue 12): the paper's softmax collapses on sparse scans,
+# 'power' and 'rank' spread the weight alike on any point density ---
+
+
+def _sparse_and_dense_counts():
+    """Pillar point counts like a 32-beam synthetic scan (median 1, one
+    pillar at the cap) and like a 64-beam KITTI scan (many at the cap)."""
+    gen = torch.Generator().manual_seed(0)
+    sparse = 1 + torch.poisson(torch.full((1000, ), 0.8), generator=gen)
+    sparse[0] = 32
+    dense = (2 + torch.poisson(torch.full((1000, ), 6.0), generator=gen))
+    dense[:60] = 32  # at the voxelizer's cap
+    return sparse.clamp(max=32), dense.clamp(max=32)
+
+
+def test_paper_weights_collapse_on_sparse_counts():
+    sparse, dense = _sparse_and_dense_counts()
+    w = importance_weights(sparse, 'softmax', 0.01)
+    assert w.sum().item() == pytest.approx(1000, rel=1e-4)
+    assert nodes_carrying(w, 0.9) == 1  # one pillar takes it all
+    # on dense scans the capped pillars share it equally
+    w_dense = importance_weights(dense, 'softmax', 0.01)
+    assert nodes_carrying(w_dense, 0.9) == 54  # ceil(0.9 * 60)
+
+
+@pytest.mark.parametrize('weighting,tau', [('power', 1.0), ('rank', 0.25)])
+def test_new_weights_spread_alike_on_any_density(weighting, tau):
+    sparse, dense = _sparse_and_dense_counts()
+    n_sparse = nodes_carrying(importance_weights(sparse, weighting, tau))
+    n_dense = nodes_carrying(importance_weights(dense, weighting, tau))
+    assert 200 < n_sparse < 950 and 200 < n_dense < 950
+    assert abs(n_sparse - n_dense) < 350
+    # more points, more weight; weights sum to N
+    w = importance_weights(sparse, weighting, tau)
+    order = torch.argsort(sparse, descending=True)
+    assert torch.all(w[order][:-1] >= w[order][1:] - 1e-5)
+    assert w.sum().item() == pytest.approx(1000, rel=1e-4)
+
+
+def test_power_weight_is_share_of_points():
+    counts = torch.tensor([1., 2., 3., 10.])
+    w = importance_weights(counts, 'power', 1.0)
+    assert torch.allclose(w, 4 * counts / counts.sum())
+    assert nodes_carrying(torch.tensor([5., 3., 1., 1.]), 0.8) == 2
+    assert nodes_carrying(torch.tensor([5., 3., 1., 1.]), 0.81) == 3
+
+
+def test_unknown_weighting_names_the_choices():
+    with pytest.raises(ValueError, match='weighting'):
+        PointDistillerLoss(8, 16, weighting='linear')
+
+
+def test_loss_logs_effective_node_count():
+    s_rec, t_rec = _records(m=60)
+    loss = PointDistillerLoss(8, 16, num_nodes=40, k=4, weighting='power',
+                              tau=1.0)
+    loss(s_rec, t_rec)
+    counts = t_rec.num_points.float()
+    top = torch.topk(counts, 40).values
+    expected = nodes_carrying(40 * top / top.sum(), 0.9)
+    assert loss.log_vars['n90'].item() == expected
+
+
+def test_batch_selection_matches_release():
+    """selection='batch': top N of the whole batch, one softmax across it
+    (the released pillar path), against a direct computation."""
+    batch = torch.tensor([0] * 30 + [1] * 20, dtype=torch.int32)
+    s_rec, t_rec = _records(m=50, batch=batch, seed=4)
+    loss = PointDistillerLoss(8, 16, num_nodes=24, k=4, tau=5.0,
+                              selection='batch', graph_scope='batch')
+    _, t_feat, b, counts = loss.correspond(s_rec, t_rec)
+    keep, weights = loss.select(loss.importance(t_feat, counts), b)
+    top = torch.topk(counts.float(), 24).indices
+    assert set(keep.tolist()) == set(top.tolist())
+    direct = 24 * torch.softmax(counts[keep].float() / 5.0, 0)
+    assert torch.allclose(weights, direct, atol=1e-5)
+    assert weights.sum().item() == pytest.approx(24, rel=1e-5)
+    # unlike the per-sample selection, samples need not keep equal shares
+    per_sample = PointDistillerLoss(8, 16, num_nodes=12, k=4, tau=5.0)
+    keep_s, w_s = per_sample.select(counts.float(), b)
+    assert w_s[b[keep_s] == 0].sum().item() == pytest.approx(12, rel=1e-5)
+    # the loss runs with the release's other switches too
+    release = PointDistillerLoss(8, 16, num_nodes=24, k=4, tau=0.01,
+                                 selection='batch', graph_scope='batch',
+                                 edge='cat', aggregate='none',
+                                 loss_weight=2.0)
+    assert torch.isfinite(release(s_rec, t_rec))

@@ -1,0 +1,7 @@
+# PointDistiller with the paper's reweighting, w = N * softmax(count / 0.01)
+# (the ablation of the study; the default config spreads the weight, see
+# the README).
+_base_ = ['./pointdistiller_pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py']  # noqa: E501
+distiller = dict(
+    distill_losses=dict(
+        loss_kd_pointdistiller=dict(weighting='softmax', tau=0.01)))
