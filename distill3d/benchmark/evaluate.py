@@ -1,13 +1,11 @@
 # Copyright (c) distill3d contributors. All rights reserved.
 """Evaluate one trained model: metrics, cost and CPU latency per frame."""
-import math
 import os
 import os.path as osp
-import re
 import statistics
 import time
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, Optional, Tuple
 
 import torch
 from mmengine.config import Config
@@ -15,10 +13,18 @@ from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
 from ..apis import export_student
+from ..evaluation.summary import (HARD_SEG_CLASSES, detection_summary,
+                                  headline_keys, segmentation_summary,
+                                  summarize_metrics)
 from ..utils import set_data_root
 from .complexity import count_macs, count_params
 
-TASKS = ('det', 'seg')
+TASKS = ('det', 'seg', 'cls')
+__all__ = [
+    'HARD_SEG_CLASSES', 'ModelSpec', 'detection_summary', 'evaluate_model',
+    'headline_keys', 'is_distill_config', 'plain_model',
+    'segmentation_summary'
+]
 
 
 @dataclass
@@ -61,71 +67,6 @@ def plain_model(spec: ModelSpec, work_dir: str) -> Tuple[str, str]:
     out_cfg = osp.join(work_dir, f'{spec.name}_student.py')
     export_student(spec.config, spec.checkpoint, out, out_cfg)
     return out_cfg, out
-
-
-def detection_summary(raw: Dict[str, float],
-                      classes: List[str]) -> Dict[str, float]:
-    """BEV / 3D AP40 (moderate, KITTI's strict IoU) per class and mAP.
-
-    Args:
-        raw (dict): KittiMetric's output (``.../KITTI/Car_3D_AP40_...``).
-        classes (list[str]): Class names, in table order.
-
-    Returns:
-        dict: ``'BEV mAP'``, ``'3D mAP'``, ``'BEV AP <cls>'`` and
-        ``'3D AP <cls>'`` in percent.
-    """
-    found: Dict[str, float] = {}
-    pat = re.compile(r'KITTI/(\w+?)_(3D|BEV)_AP40_moderate_strict$')
-    for key, value in raw.items():
-        m = pat.search(key)
-        if m:
-            found[f'{m.group(2)} AP {m.group(1)}'] = float(value)
-    out: Dict[str, float] = {}
-    for kind in ('BEV', '3D'):
-        per_class = [found.get(f'{kind} AP {c}') for c in classes]
-        if any(v is None for v in per_class):
-            missing = [c for c, v in zip(classes, per_class) if v is None]
-            raise KeyError(f'KittiMetric gave no {kind} AP40 for {missing}')
-        out[f'{kind} mAP'] = sum(per_class) / len(per_class)
-    for kind in ('BEV', '3D'):
-        for c in classes:
-            out[f'{kind} AP {c}'] = found[f'{kind} AP {c}']
-    return out
-
-
-#: M2SKD's hard classes under mmdet3d's SemanticKITTI names
-#: ('bus' is SemanticKITTI's other-vehicle)
-HARD_SEG_CLASSES = ('bicycle', 'motorcycle', 'truck', 'bus', 'person',
-                    'bicyclist', 'motorcyclist')
-
-
-def segmentation_summary(raw: Dict[str, float],
-                         classes: List[str]) -> Dict[str, float]:
-    """mIoU, accuracy and per-class IoU from SegMetric, in percent.
-
-    Classes of :data:`HARD_SEG_CLASSES` are marked ``IoU <name> (hard)``
-    and, when the data set has them, averaged into ``hard mIoU``.
-    """
-    vals = {k.split('/')[-1]: float(v) for k, v in raw.items()}
-    if 'miou' not in vals:
-        raise KeyError(f'SegMetric gave no miou: {sorted(raw)}')
-    out = dict(mIoU=100 * vals['miou'])
-    hard = [100 * vals[c] for c in HARD_SEG_CLASSES
-            if c in classes and c in vals and not math.isnan(vals[c])]
-    if hard:
-        out['hard mIoU'] = sum(hard) / len(hard)
-    out['Acc'] = 100 * vals['acc']
-    for c in classes:
-        if c in vals:
-            mark = ' (hard)' if c in HARD_SEG_CLASSES else ''
-            out[f'IoU {c}{mark}'] = 100 * vals[c]
-    return out
-
-
-def headline_keys(task: str) -> List[str]:
-    """The metrics plotted in the bar chart."""
-    return ['BEV mAP', '3D mAP'] if task == 'det' else ['mIoU']
 
 
 def measure_latency(model: torch.nn.Module,
@@ -200,8 +141,7 @@ def evaluate_model(spec: ModelSpec,
     model = runner.model
     dataset = runner.test_dataloader.dataset
     classes = list(dataset.metainfo['classes'])
-    summary = detection_summary(raw, classes) if task == 'det' \
-        else segmentation_summary(raw, classes)
+    summary = summarize_metrics(task, raw, classes)
     macs = count_macs(model, pseudo_collate([dataset[0]]))
     return dict(
         name=spec.name,
