@@ -1,0 +1,317 @@
+# Copyright (c) distill3d contributors. All rights reserved.
+"""Study runner: does distillation make the student better, and by how
+much, with intervals that could have come out the other way.
+
+:func:`run_study` reads a spec (:mod:`.study_spec`), prepares the data,
+trains what is missing and evaluates every run with the task's mmdet3d
+metric through ``Runner.test()`` plus a bootstrap over validation frames
+(:mod:`.study_runs`), in this order:
+
+1. the teacher (trained as long as the spec says, validated on the way:
+   its curve goes into the report) and the plain student of every seed;
+2. the **teacher gate**: teacher minus mean plain student must reach
+   ``gate_margin`` points of the headline metric, or the study stops and
+   refuses a verdict (``ignore_gate=True`` trains the method rows anyway,
+   the verdicts stay 'refused');
+3. every method row with every seed, distilled from that teacher.
+
+Then :func:`collect` computes the statistics (:mod:`.stats`) and
+:func:`~.study_report.write_report` writes ``study.json``, ``study.md``
+and ``study.png``.
+"""
+import json
+import os.path as osp
+import time
+from typing import Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.config import Config
+
+from .stats import gate, paired, summarize
+from .study_runs import (EVAL_STAMP, REPO, RUN_STAMP, Run, config_hash,
+                         evaluate, log, prepare_data, read_json,
+                         run_parallel, schedule_options, teacher_curve,
+                         train, training_settings)
+from .study_spec import load_study, rows_by_role, slug, spec_summary
+
+
+def plan_runs(study: Config, work_dir: str, data_root: str,
+              teacher_ckpt: Optional[str] = None) -> Dict[str, List[Run]]:
+    """The runs of every row, keyed by row name."""
+    runs: Dict[str, List[Run]] = {}
+    hashes: Dict[str, str] = {}
+    for row in study.rows:
+        sched = row['schedule']
+        row_runs = []
+        if row['config'] not in hashes:
+            hashes[row['config']] = config_hash(row['config'])
+        base = schedule_options(row['config'], sched['max_epochs'],
+                                sched.get('val_interval'))
+        for seed in row['seeds']:
+            options = dict(base)
+            options.update(study.cfg_options)
+            options.update(row['cfg_options'])
+            options['randomness.seed'] = seed
+            if row['role'] == 'method':
+                options['teacher_ckpt'] = teacher_ckpt or '<teacher>'
+            sub = 'teacher' if row['role'] == 'teacher' else \
+                osp.join(slug(row['name']), f'seed{seed}')
+            row_runs.append(
+                Run(row=row['name'], role=row['role'], seed=seed,
+                    config=row['config'],
+                    work_dir=osp.join(work_dir, 'runs', sub),
+                    data_root=data_root, options=options,
+                    max_epochs=int(sched['max_epochs']), task=study.task,
+                    config_hash=hashes[row['config']]))
+        runs[row['name']] = row_runs
+    return runs
+
+
+def _paired_noise(method_eval: dict, base_eval: dict, key: str) -> \
+        Optional[float]:
+    """Std over the same bootstrap resamples of method - baseline."""
+    files = [e.get('bootstrap_file') for e in (method_eval, base_eval)]
+    if not all(f and osp.isfile(f) for f in files):
+        return None
+    boots = []
+    for path in files:
+        with open(path) as f:
+            boots.append(json.load(f))
+    a, b = boots
+    same = all(a[k] == b[k]
+               for k in ('indices_seed', 'num_frames', 'num_samples'))
+    if not same or key not in a['values'] or key not in b['values']:
+        return None
+    diff = np.asarray(a['values'][key]) - np.asarray(b['values'][key])
+    return float(diff.std(ddof=1))
+
+
+def collect(study: Config, results: Dict[str, Dict[int, dict]],
+            curve: List[dict], walls: Dict[str, Dict[int, float]],
+            commands: Dict[str, Dict[int, str]]) -> dict:
+    """The study's statistics in the ``study.json`` schema.
+
+    Args:
+        study (Config): The loaded spec.
+        results (dict): row name -> seed -> evaluation result.
+        curve (list[dict]): The teacher's validation curve.
+        walls (dict): row name -> seed -> training seconds.
+        commands (dict): row name -> seed -> training command.
+
+    Returns:
+        dict: ``metric``, ``rows``, ``paired``, ``teacher_gap``,
+        ``eval_noise`` (the schema of the method issues) plus ``gate``,
+        ``vs_teacher``, ``teacher_curve``, ``settings``.
+    """
+    metric = study.metric
+    rows_out, noise_all = [], {m: [] for m in study.metrics}
+    for row in study.rows:
+        evals = results.get(row['name'], {})
+        seeds = {str(s): evals[s]['metrics'] for s in sorted(evals)}
+        noise = {str(s): evals[s]['noise'] for s in sorted(evals)}
+        for per_seed in noise.values():
+            for m in study.metrics:
+                if m in per_seed:
+                    noise_all[m].append(per_seed[m])
+        entry = dict(
+            name=row['name'],
+            role=row['role'],
+            config=row['config'],
+            seeds=seeds,
+            eval_noise=noise,
+            checkpoints={str(s): evals[s].get('checkpoint')
+                         for s in sorted(evals)},
+            train_seconds={str(s): v
+                           for s, v in walls.get(row['name'], {}).items()},
+            commands={str(s): v
+                      for s, v in commands.get(row['name'], {}).items()})
+        if seeds:
+            summary = {
+                m: summarize([v[m] for v in seeds.values()])
+                for m in study.metrics if all(m in v for v in seeds.values())
+            }
+            entry['summary'] = summary
+            entry['mean'] = summary[metric]['mean']
+            entry['std'] = summary[metric]['std']
+        rows_out.append(entry)
+    by_name = {r['name']: r for r in rows_out}
+    student = by_name[rows_by_role(study, 'student')[0]['name']]
+    teachers = rows_by_role(study, 'teacher')
+    teacher = by_name[teachers[0]['name']] if teachers else None
+    teacher_value = None
+    if teacher and teacher['seeds']:
+        teacher_value = next(iter(teacher['seeds'].values()))[metric]
+    gate_result = gate(teacher_value, student.get('mean'),
+                       study.gate_margin) if teacher else dict(
+                           passed=False, gap=None, margin=study.gate_margin,
+                           reason='no teacher row: no verdict')
+    paired_out, vs_teacher = [], []
+    for row in rows_by_role(study, 'method'):
+        method = by_name[row['name']]
+        if not method['seeds'] or not student['seeds']:
+            continue
+        for m in study.metrics:
+            pair = paired({s: v[m] for s, v in method['seeds'].items()},
+                          {s: v[m] for s, v in student['seeds'].items()})
+            if not gate_result['passed']:
+                pair['verdict'] = 'refused'
+            noises = [
+                _paired_noise(results[row['name']][int(s)],
+                              results[student['name']][int(s)], m)
+                for s in pair['seeds']
+            ]
+            noises = [n for n in noises if n is not None]
+            paired_out.append(
+                dict(name=row['name'], metric=m,
+                     eval_noise=float(np.mean(noises)) if noises else None,
+                     **pair))
+            if teacher and teacher['seeds']:
+                t_val = next(iter(teacher['seeds'].values()))[m]
+                vt = paired({s: v[m] for s, v in method['seeds'].items()},
+                            {s: t_val for s in method['seeds']})
+                vs_teacher.append(dict(name=row['name'], metric=m, **vt))
+    return dict(
+        metric=metric,
+        rows=rows_out,
+        paired=paired_out,
+        teacher_gap=gate_result['gap'],
+        eval_noise={
+            m: float(np.median(v)) if v else None
+            for m, v in noise_all.items()
+        },
+        gate=gate_result,
+        vs_teacher=vs_teacher,
+        teacher_curve=curve,
+        settings=spec_summary(study))
+
+
+def _threads(jobs: int) -> Optional[int]:
+    return 1 if jobs > 1 else None
+
+
+def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
+                        force: bool, report_only: bool, results: dict,
+                        walls: dict, commands: dict) -> Optional[dict]:
+    """Train (or reuse) and evaluate one run; store what it gives.
+
+    With ``report_only`` only runs already trained with the same settings
+    and evaluated count.
+    """
+    if report_only:
+        stamp = read_json(osp.join(run.work_dir, RUN_STAMP)) or {}
+        if stamp.get('status') != 'done' or \
+                training_settings(stamp.get('settings')) != \
+                training_settings(run.settings()) or \
+                not osp.isfile(run.final_checkpoint) or \
+                not osp.isfile(osp.join(run.work_dir, EVAL_STAMP)):
+            return None
+        trained = dict(checkpoint=run.final_checkpoint,
+                       seconds=stamp.get('seconds', 0.),
+                       command=run.command())
+    else:
+        trained = train(run, threads, force)
+    result = evaluate(run, trained['checkpoint'], study.bootstrap, threads,
+                      force and not report_only)
+    results.setdefault(run.row, {})[run.seed] = result
+    walls.setdefault(run.row, {})[run.seed] = trained['seconds']
+    commands.setdefault(run.row, {})[run.seed] = trained['command']
+    return trained
+
+
+def run_study(spec: str,
+              work_dir: str,
+              out_dir: Optional[str] = None,
+              seeds: Optional[Sequence[int]] = None,
+              jobs: Optional[int] = None,
+              force: bool = False,
+              ignore_gate: bool = False,
+              report_only: bool = False,
+              command: Optional[str] = None,
+              only_rows: Optional[Sequence[str]] = None) -> dict:
+    """Run (or resume) a study and write its report.
+
+    Args:
+        spec (str): The study spec.
+        work_dir (str): Where runs go (``runs/<row>/seed<s>``,
+            ``runs/teacher``).
+        out_dir (str, optional): Where ``study.{json,md,png}`` go.
+            Defaults to ``work_dir``.
+        seeds (Sequence[int], optional): Override the spec's seeds.
+        jobs (int, optional): Override the spec's parallel runs (1 or 2).
+        force (bool): Retrain and re-evaluate everything.
+        ignore_gate (bool): Train the method rows although the teacher
+            failed the gate (their verdicts stay 'refused').
+        report_only (bool): Train nothing; report the runs that exist.
+        command (str, optional): The command line, for the report.
+        only_rows (Sequence[str], optional): Run these method rows only
+            (plus the plain student and the teacher).
+
+    Returns:
+        dict: The ``study.json`` content.
+    """
+    from .study_report import write_report
+    start = time.time()
+    study = load_study(spec, seeds, root=REPO, only_rows=only_rows)
+    if jobs is not None:
+        study.jobs = jobs
+    out_dir = out_dir or work_dir
+    threads = _threads(study.jobs)
+    data_root = prepare_data(study.data, force=force) if not report_only \
+        else study.data['root']
+    results: Dict[str, Dict[int, dict]] = {}
+    walls: Dict[str, Dict[int, float]] = {}
+    commands: Dict[str, Dict[int, str]] = {}
+
+    def task(run: Run):
+        return lambda: _train_and_evaluate(run, study, threads, force,
+                                           report_only, results, walls,
+                                           commands)
+
+    runs = plan_runs(study, work_dir, data_root)
+    teacher_rows = rows_by_role(study, 'teacher')
+    student_row = rows_by_role(study, 'student')[0]
+    first = [task(r) for r in runs[student_row['name']]]
+    teacher_ckpt = None
+    if teacher_rows:
+        t_run = runs[teacher_rows[0]['name']][0]
+        first.insert(0, task(t_run))
+        teacher_ckpt = t_run.final_checkpoint
+    log(f'phase 1: teacher and plain student ({len(first)} runs, '
+        f'{study.jobs} at a time)')
+    run_parallel(first, study.jobs)
+    curve = []
+    if teacher_rows and teacher_rows[0]['name'] in results:
+        t_eval = next(iter(results[teacher_rows[0]['name']].values()))
+        curve = teacher_curve(runs[teacher_rows[0]['name']][0].work_dir,
+                              study.task, t_eval.get('classes', []),
+                              study.metrics)
+    stats = collect(study, results, curve, walls, commands)
+    log(f'gate: {stats["gate"]["reason"]}')
+    methods = rows_by_role(study, 'method')
+    if methods and (stats['gate']['passed'] or ignore_gate):
+        runs = plan_runs(study, work_dir, data_root, teacher_ckpt)
+        # seed by seed, so that an interrupted study has every method on
+        # its first seeds
+        order = sorted((r for row in methods for r in runs[row['name']]),
+                       key=lambda r: study.seeds.index(r.seed))
+        second = [task(r) for r in order]
+        log(f'phase 2: {len(second)} distillation runs')
+        run_parallel(second, study.jobs)
+        stats = collect(study, results, curve, walls, commands)
+    elif methods:
+        log('phase 2 skipped: the teacher did not pass the gate '
+            '(--ignore-gate trains the methods anyway); method runs that '
+            'exist are reported with verdict "refused"')
+        runs = plan_runs(study, work_dir, data_root, teacher_ckpt)
+        run_parallel([
+            lambda r=r: _train_and_evaluate(r, study, threads, False, True,
+                                            results, walls, commands)
+            for row in methods for r in runs[row['name']]
+        ], 1)
+        stats = collect(study, results, curve, walls, commands)
+    stats['wall_seconds'] = time.time() - start
+    stats['spec'] = osp.relpath(spec, REPO) if osp.isabs(spec) else spec
+    stats['command'] = command
+    write_report(stats, out_dir)
+    log(f'study written to {out_dir} in {stats["wall_seconds"]:.0f} s')
+    return stats

@@ -1,0 +1,262 @@
+"""The study runner (issue 12): spec checks, schedules, a tiny study end to
+end through tools/train.py and Runner.test(), reuse, resume and the
+teacher gate."""
+import json
+import os
+import os.path as osp
+
+import pytest
+from helpers import REPO
+from PIL import Image
+
+from distill3d.benchmark.stats import VERDICTS
+from distill3d.benchmark.study import plan_runs, run_study
+from distill3d.benchmark.study_runs import (RUN_STAMP, Run,
+                                            schedule_options, train)
+from distill3d.benchmark.study_spec import (StudySpecError, load_study,
+                                            slug)
+
+PD = 'projects/PointDistiller/configs/'
+STUDENT = PD + 'pointpillars_hv-secfpn-4x_1xb2-cpu_synthetic-kitti-3d-' \
+    '3class.py'
+DISTILL = PD + 'pointdistiller_pointpillars-4x_1xb2-cpu_synthetic-kitti-' \
+    '3d-3class.py'
+TEACHER = 'configs/pointpillars/pointpillars_hv-secfpn_1xb2-cpu_synthetic-' \
+    'kitti-3d-3class.py'
+
+SPEC = """
+task = 'det'
+seeds = [0, 1]
+gate_margin = {margin}
+jobs = 2
+data = dict(type='kitti', root='{root}/data', seed=0,
+            settings=dict(num_train=4, num_val=3))
+schedule = dict(max_epochs=1)
+cfg_options = {{
+    'train_dataloader.num_workers': 0,
+    'train_dataloader.persistent_workers': False,
+    'val_dataloader.num_workers': 0,
+    'val_dataloader.persistent_workers': False,
+    'test_dataloader.num_workers': 0,
+    'test_dataloader.persistent_workers': False,
+}}
+bootstrap = dict(num_samples=5, seed=0)
+rows = [
+    dict(name='student', role='student', config='{student}'),
+    dict(name='+ PointDistiller', role='method', config='{distill}'),
+    dict(name='teacher', role='teacher', config='{teacher}',
+         schedule=dict(max_epochs=1, val_interval=1)),
+]
+"""
+
+
+def _spec(path, root, margin=-100.0, **rows):
+    text = SPEC.format(margin=margin, root=root, student=STUDENT,
+                       distill=DISTILL, teacher=TEACHER)
+    for key, value in rows.items():
+        text = text.replace(key, value)
+    with open(path, 'w') as f:
+        f.write(text)
+    return str(path)
+
+
+# --- fast checks -----------------------------------------------------------
+
+
+def test_spec_errors_name_the_key(tmp_path):
+    good = _spec(tmp_path / 'good.py', tmp_path)
+    study = load_study(good, root=REPO)
+    assert study.metric == 'BEV mAP'
+    assert study.metrics == ['BEV mAP', '3D mAP']
+    assert study.gate_margin == -100.0
+    assert [r['seeds'] for r in study.rows] == [[0, 1], [0, 1], [0]]
+    cases = {
+        "role='student', config": ("role='method', config", 'exactly one'),
+        "name='teacher', role='teacher'": ("name='teacher', role='method'",
+                                           "role='teacher'"),
+        STUDENT: (STUDENT + '.missing', 'does not exist'),
+        "task = 'det'": ("task = 'detection'", 'task'),
+        'jobs = 2': ('jobs = 4', 'jobs'),
+    }
+    for i, (old, (new, message)) in enumerate(cases.items()):
+        bad = _spec(tmp_path / f'bad{i}.py', tmp_path, **{old: new})
+        with pytest.raises(StudySpecError, match=message):
+            load_study(bad, root=REPO)
+    with pytest.raises(StudySpecError, match='no rows named'):
+        load_study(good, root=REPO, only_rows=['+ FitNets'])
+    assert [r['name'] for r in load_study(good, root=REPO,
+                                          only_rows=[]).rows] == \
+        ['student', 'teacher']
+
+
+def test_schedule_options_stretch_the_epoch_schedulers():
+    opts = schedule_options(osp.join(REPO, STUDENT), 3)
+    assert opts['train_cfg.max_epochs'] == 3
+    # the cosine decay (by epoch, end = T_max = 20) follows; the
+    # iteration-based warm-up (param_scheduler.0) stays
+    assert opts['param_scheduler.1.T_max'] == 3
+    assert opts['param_scheduler.1.end'] == 3
+    assert not any(k.startswith('param_scheduler.0') for k in opts)
+    assert opts['train_cfg.val_begin'] == 4  # no validation while training
+    with_val = schedule_options(osp.join(REPO, TEACHER), 8, val_interval=1)
+    assert with_val['train_cfg.val_interval'] == 1
+    assert with_val['train_cfg.val_begin'] == 1
+
+
+def test_plan_gives_methods_the_teacher(tmp_path):
+    study = load_study(_spec(tmp_path / 's.py', tmp_path), root=REPO)
+    runs = plan_runs(study, str(tmp_path / 'w'), 'data', 't.pth')
+    method = runs['+ PointDistiller']
+    assert [r.seed for r in method] == [0, 1]
+    assert all(r.options['teacher_ckpt'] == 't.pth' for r in method)
+    assert method[1].options['randomness.seed'] == 1
+    assert method[1].work_dir.endswith(osp.join('runs', 'pointdistiller',
+                                                'seed1'))
+    assert 'teacher_ckpt' not in runs['student'][0].options
+    assert runs['teacher'][0].work_dir.endswith(osp.join('runs', 'teacher'))
+    assert slug('+ logit KD (T=4)') == 'logit-kd-t-4'
+
+
+def test_interrupted_training_resumes(tmp_path, monkeypatch):
+    """A run whose stamp says 'running' and that left a checkpoint is
+    resumed (``--resume``), not restarted."""
+    import distill3d.benchmark.study_runs as study_runs
+    run = Run(row='student', role='student', seed=0,
+              config=osp.join(REPO, STUDENT), work_dir=str(tmp_path),
+              data_root=str(tmp_path), options={'randomness.seed': 0},
+              max_epochs=2, task='det', config_hash='abc')
+    calls = []
+
+    def fake_stream(cmd, log_path, label, threads, keep):
+        calls.append(cmd)
+        open(run.final_checkpoint, 'w').close()
+        return 0
+
+    monkeypatch.setattr(study_runs, '_stream', fake_stream)
+    with open(tmp_path / RUN_STAMP, 'w') as f:
+        json.dump(dict(settings=run.settings(), status='running',
+                       seconds=100.0), f)
+    (tmp_path / 'epoch_1.pth').write_text('')
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_1.pth'))
+    out = train(run)
+    assert '--resume' in calls[0]
+    assert out['seconds'] >= 100.0  # the interrupted part counts
+    assert json.load(open(tmp_path / RUN_STAMP))['status'] == 'done'
+    # done with the same settings: reused, nothing runs
+    assert train(run)['reused'] and len(calls) == 1
+    # other settings (a new seed): trained from scratch, old epochs dropped
+    run.options = {'randomness.seed': 1}
+    train(run)
+    assert '--resume' not in calls[1]
+
+
+# --- the tiny study end to end --------------------------------------------
+
+
+@pytest.fixture(scope='module')
+def tiny_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp('study')
+    spec = _spec(root / 'spec.py', root)
+    work = str(root / 'work')
+    stats = run_study(spec, work, command='pytest')
+    return root, spec, work, stats
+
+
+@pytest.mark.slow
+def test_tiny_study_end_to_end(tiny_study):
+    root, spec, work, stats = tiny_study
+    for name in ('study.json', 'study.md', 'study.png'):
+        assert osp.isfile(osp.join(work, name))
+    with open(osp.join(work, 'study.json')) as f:
+        saved = json.load(f)
+    for key in ('metric', 'rows', 'paired', 'teacher_gap', 'eval_noise',
+                'gate', 'teacher_curve'):
+        assert key in saved
+    assert saved['metric'] == 'BEV mAP'
+    rows = {r['name']: r for r in saved['rows']}
+    assert rows['student']['role'] == 'student'
+    assert set(rows['+ PointDistiller']['seeds']) == {'0', '1'}
+    assert set(rows['teacher']['seeds']) == {'0'}
+    for row in rows.values():
+        assert {'name', 'role', 'config', 'seeds', 'mean', 'std'} <= set(row)
+    # the row values are the runs' own evaluations (Runner.test + bootstrap)
+    ev = osp.join(work, 'runs', 'pointdistiller', 'seed1', 'study_eval',
+                  'eval.json')
+    with open(ev) as f:
+        run_eval = json.load(f)
+    assert rows['+ PointDistiller']['seeds']['1']['BEV mAP'] == \
+        run_eval['metrics']['BEV mAP']
+    assert run_eval['num_frames'] == 3
+    paired = [p for p in saved['paired'] if p['metric'] == 'BEV mAP']
+    assert len(paired) == 1 and len(paired[0]['diffs']) == 2
+    assert paired[0]['verdict'] in VERDICTS
+    assert saved['gate']['passed']  # margin -100
+    assert [p['epoch'] for p in saved['teacher_curve']] == [1]
+    assert set(saved['eval_noise']) == {'BEV mAP', '3D mAP'}
+    with open(osp.join(work, 'study.md')) as f:
+        text = f.read()
+    assert 'Teacher gate' in text and 'tools/train.py' in text
+    assert Image.open(osp.join(work, 'study.png')).size[0] > 100
+
+
+@pytest.mark.slow
+def test_rerun_reuses_and_refits_only_what_is_missing(tiny_study):
+    root, spec, work, stats = tiny_study
+    ckpts = {}
+    for dirpath, _, files in os.walk(osp.join(work, 'runs')):
+        for name in files:
+            if name.endswith('.pth') or name == 'eval.json':
+                path = osp.join(dirpath, name)
+                ckpts[path] = os.stat(path).st_mtime_ns
+    # as if the study was killed before one evaluation finished
+    lost = osp.join(work, 'runs', 'student', 'seed0', 'study_eval.json')
+    os.remove(lost)
+    again = run_study(spec, work, command='pytest')
+    for path, mtime in ckpts.items():
+        if path.endswith('.pth'):
+            assert os.stat(path).st_mtime_ns == mtime, path  # not retrained
+        elif 'student/seed0' not in path.replace(os.sep, '/'):
+            assert os.stat(path).st_mtime_ns == mtime, path
+    assert osp.isfile(lost)
+    assert [p['diffs'] for p in again['paired']] == \
+        [p['diffs'] for p in stats['paired']]
+
+
+@pytest.mark.slow
+def test_gate_refuses_a_verdict(tiny_study):
+    root, _, work, _ = tiny_study
+    strict = _spec(root / 'strict.py', root, margin=100.0)
+    out_dir = str(root / 'strict_report')
+    stats = run_study(strict, work, out_dir=out_dir, command='pytest')
+    assert not stats['gate']['passed']
+    assert 'no verdict' in stats['gate']['reason']
+    # the method runs exist (same settings): reported, verdict refused
+    assert stats['paired'] and all(p['verdict'] == 'refused'
+                                   for p in stats['paired'])
+    with open(osp.join(out_dir, 'study.md')) as f:
+        assert 'below the margin' in f.read()
+
+
+def test_more_validation_frames_keep_the_training(tmp_path, monkeypatch):
+    """Synthetic KITTI frame i does not depend on num_val: a study that
+    grows its validation set reuses its trained runs."""
+    import distill3d.benchmark.study_runs as study_runs
+    from distill3d.datasets.synthetic.kitti import (KittiSynthConfig,
+                                                    create_kitti_dataset)
+    small, large = str(tmp_path / 'a'), str(tmp_path / 'b')
+    create_kitti_dataset(small, 0, KittiSynthConfig(num_train=2, num_val=1))
+    create_kitti_dataset(large, 0, KittiSynthConfig(num_train=2, num_val=2))
+    for sub in ('training/velodyne_reduced/000001.bin',
+                'kitti_dbinfos_train.pkl', 'kitti_infos_train.pkl',
+                'training/velodyne_reduced/000002.bin'):
+        with open(osp.join(small, sub), 'rb') as f, \
+                open(osp.join(large, sub), 'rb') as g:
+            assert f.read() == g.read(), sub
+    stamp = dict(type='kitti', seed=0, settings=dict(num_train=2, num_val=1))
+    a = dict(config='c', data=stamp)
+    b = dict(config='c', data=dict(stamp, settings=dict(num_train=2,
+                                                        num_val=9)))
+    c = dict(config='c', data=dict(stamp, settings=dict(num_train=3,
+                                                        num_val=1)))
+    assert study_runs.training_settings(a) == study_runs.training_settings(b)
+    assert study_runs.training_settings(a) != study_runs.training_settings(c)
