@@ -740,3 +740,26 @@ def test_cylinder3d_logit_kd_step(synthetic_semantickitti,
 
 def test_distiller_class_is_registered():
     assert MODELS.get('Distiller3D') is Distiller3D
+
+
+# ----------------------------------------------------------------------
+# how strongly a KD term pulls (distill3d.benchmark.grad_ratio)
+# ----------------------------------------------------------------------
+def test_kd_gradient_ratio_scales_with_the_loss_weight():
+    from distill3d.benchmark.grad_ratio import (format_ratios,
+                                                kd_gradient_ratios)
+    d = build(pp_cfg(PP_LOGIT))
+    params = {k: v.detach().clone() for k, v in d.student.named_parameters()}
+    d.distill_losses['loss_kd_cls'].loss_weight = 1.0
+    one = kd_gradient_ratios(d, [batch()])['loss_kd_cls']
+    d.distill_losses['loss_kd_cls'].loss_weight = 10.0
+    ten = kd_gradient_ratios(d, [batch()])
+    # gradients are linear in the weight; the task gradient is unchanged
+    assert ten['loss_kd_cls']['ratio'] == pytest.approx(10 * one['ratio'],
+                                                        rel=1e-3)
+    assert 0.9 < ten['loss_kd_cls']['reach'] <= 1.0  # head to PFN
+    assert -1 <= ten['loss_kd_cls']['cosine'] <= 1
+    assert 'loss_kd_cls' in format_ratios(ten)
+    # nothing was trained
+    for k, v in d.student.named_parameters():
+        assert torch.equal(v, params[k]), k
