@@ -123,6 +123,22 @@ def parse_args() -> argparse.Namespace:
         default=kd.max_distance,
         help='largest forward distance of objects placed in the camera '
         'view, metres (default: %(default)s)')
+    kitti.add_argument(
+        '--ped-probs',
+        type=float,
+        nargs='+',
+        default=list(kd.ped_probs),
+        metavar='P',
+        help='probabilities of placing 0, 1, 2, ... pedestrians in a scene '
+        '(default: %(default)s)')
+    kitti.add_argument(
+        '--cyc-probs',
+        type=float,
+        nargs='+',
+        default=list(kd.cyc_probs),
+        metavar='P',
+        help='probabilities of placing 0, 1, 2, ... cyclists in a scene '
+        '(default: %(default)s)')
 
     sk = sub.add_parser(
         'semantickitti',
@@ -291,6 +307,8 @@ def main() -> None:
             num_val=args.num_val,
             lidar=lidar,
             num_cars=tuple(args.num_cars),
+            ped_probs=tuple(args.ped_probs),
+            cyc_probs=tuple(args.cyc_probs),
             max_distance=args.max_distance)
         stats = create_kitti_dataset(args.out_dir, args.seed, cfg)
         print_log(
