@@ -2,8 +2,9 @@
 
 Importing the package (directly or through a config's ``custom_imports``)
 installs the CPU-support layer, allow-lists the types mmengine checkpoints
-need for weights-only loading, and registers distill3d's modules in
-mmdet3d's registries.
+need for weights-only loading, caches the compiled KITTI evaluation kernels
+across processes (``distill3d.evaluation.kitti_jit_cache``) and registers
+distill3d's modules in mmdet3d's registries.
 """
 from .cpu_support import enable_cpu_support
 from .utils import register_safe_globals
@@ -16,4 +17,7 @@ from . import datasets, engine, models  # noqa: E402,F401  (registrations)
 __version__ = '0.1.0'
 __all__ = ['__version__', 'enable_cpu_support', 'register_safe_globals']
 
-from . import evaluation  # noqa: E402,F401  (ClsMetric registration)
+from . import evaluation  # noqa: E402,F401  (metric registrations)
+from .evaluation.kitti_jit_cache import enable_kitti_jit_cache  # noqa: E402
+
+enable_kitti_jit_cache()
