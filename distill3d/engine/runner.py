@@ -8,6 +8,8 @@ Instead it defines ``distiller`` (the method) and ``runner_type =
 ``model = dict(**distiller, student=<the config's model>, teacher=...)``.
 """
 import copy
+import os.path as osp
+from typing import Optional
 
 from mmengine.config import Config, ConfigDict
 # mmengine's root registry: tools build runners before mmdet3d's scope is set
@@ -15,11 +17,30 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 
+def resolve_cfg_path(path, config_file: Optional[str] = None):
+    """A config reference as ``_base_`` entries accept it.
+
+    ``pkg::rel/path.py`` stays (resolved when loaded); a relative path is
+    taken relative to ``config_file``'s folder when the file is there,
+    else relative to the working directory; dicts and absolute paths are
+    returned as they are.
+    """
+    if not isinstance(path, str) or '::' in path or osp.isabs(path):
+        return path
+    if config_file:
+        beside = osp.join(osp.dirname(osp.abspath(config_file)), path)
+        if osp.isfile(beside):
+            return osp.normpath(beside)
+    return path
+
+
 def build_distill_cfg(cfg: Config) -> Config:
     """Return a copy of ``cfg`` whose model is the distiller.
 
     Args:
-        cfg (Config): A config with ``distiller``, ``teacher_cfg`` and
+        cfg (Config): A config with ``distiller``, ``teacher_cfg`` (a
+            path, relative to the config's folder or the working directory,
+            a package config ``mmdet3d::...`` or a model dict) and
             optionally ``teacher_ckpt`` (model already wrapped: unchanged;
             ``distiller.teacher_mode='shared'``: no teacher keys).
 
@@ -44,7 +65,7 @@ def build_distill_cfg(cfg: Config) -> Config:
         raise KeyError('a distillation config needs `teacher_cfg`: the '
                        "teacher's config path (mmdet3d:: allowed) or model "
                        "dict (or distiller.teacher_mode='shared')")
-    model.teacher = cfg.teacher_cfg
+    model.teacher = resolve_cfg_path(cfg.teacher_cfg, cfg.filename)
     model.teacher_ckpt = cfg.get('teacher_ckpt', None)
     cfg.model = model
     return cfg

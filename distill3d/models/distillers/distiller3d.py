@@ -36,16 +36,29 @@ class _DistillTerm:
 
 
 def load_model_cfg(cfg: Union[str, ModelCfg]) -> ConfigDict:
-    """A model config from a dict or a config file (``mmdet3d::`` allowed).
+    """A model config from a dict or a config file.
 
     Args:
         cfg (str | dict): Model config, or a config file whose ``model`` is
-            taken.
+            taken: a path, or a package config as in ``_base_``
+            (``mmdet3d::pointpillars/...py``, resolved by
+            ``mmengine.hub.get_config``).
 
     Returns:
         ConfigDict: The model config.
     """
     if isinstance(cfg, str):
+        if '::' in cfg:
+            from mmengine.hub import get_config
+            model = ConfigDict(get_config(cfg).model)
+            # built in that package's registry scope, as a _base_ entry
+            model.setdefault('_scope_', cfg.partition('::')[0])
+            return model
+        if not osp.isfile(cfg):
+            raise FileNotFoundError(
+                f'teacher_cfg / model config {cfg!r} does not exist (give a '
+                'path, or a package config such as '
+                "'mmdet3d::pointpillars/<name>.py')")
         return ConfigDict(Config.fromfile(cfg).model)
     cfg = ConfigDict(cfg)
     if 'type' not in cfg and 'model' in cfg:

@@ -198,7 +198,7 @@ def test_loss_step_has_student_losses_and_kd(fitnets_step):
 
 
 def test_kd_term_is_adapted_student_vs_teacher_neck(fitnets, fitnets_step):
-    """loss_kd_neck == MSE(adapter(student neck), teacher neck)."""
+    """loss_kd_neck == weight * MSE(adapter(student neck), teacher neck)."""
     d = fitnets
     assert d.adapters['loss_kd_neck'].in_channels == 192
     assert d.adapters['loss_kd_neck'].out_channels == 384
@@ -208,7 +208,7 @@ def test_kd_term_is_adapted_student_vs_teacher_neck(fitnets, fitnets_step):
         t_feat = d.teacher.extract_feat(t_in['inputs'])[0]
         s_in = d.student.data_preprocessor(copy.deepcopy(data), True)
         s_feat = d.student.extract_feat(s_in['inputs'])[0]
-        expected = torch.mean(
+        expected = d.distill_losses['loss_kd_neck'].loss_weight * torch.mean(
             (d.adapters['loss_kd_neck'](s_feat) - t_feat)**2)
     assert s_feat.shape[1] == 192 and t_feat.shape[1] == 384
     assert fitnets_step.losses['loss_kd_neck'].item() == pytest.approx(
@@ -763,3 +763,42 @@ def test_kd_gradient_ratio_scales_with_the_loss_weight():
     # nothing was trained
     for k, v in d.student.named_parameters():
         assert torch.equal(v, params[k]), k
+
+
+# ----------------------------------------------------------------------
+# teacher_cfg as _base_ entries take it (issue 15, item 1)
+# ----------------------------------------------------------------------
+README_EXAMPLE = """
+_base_ = [
+    'mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-3class.py',
+    '{base}/fitnets_pointpillars.py',   # the method
+]
+teacher_cfg = {teacher!r}
+teacher_ckpt = None
+# student width changes, if the student is smaller than the teacher:
+model = dict(backbone=dict(out_channels=[32, 64, 128]),
+             neck=dict(in_channels=[32, 64, 128]))
+"""
+
+
+@pytest.mark.parametrize('teacher', [
+    'mmdet3d::pointpillars/pointpillars_hv_secfpn_8xb6-160e_kitti-3d-3class.py',
+    'teacher.py',  # beside the config, as a _base_ entry would be
+])
+def test_teacher_cfg_as_base_entries_take_it(tmp_path, teacher):
+    """The README's example: a package-scoped teacher config builds."""
+    from helpers import REPO
+    (tmp_path / 'teacher.py').write_text(
+        "_base_ = ['mmdet3d::pointpillars/"
+        "pointpillars_hv_secfpn_8xb6-160e_kitti-3d-3class.py']\n")
+    path = tmp_path / 'distill.py'
+    path.write_text(README_EXAMPLE.format(
+        base=f'{REPO}/configs/_base_/distill', teacher=teacher))
+    cfg = build_distill_cfg(Config.fromfile(str(path))).model
+    d = MODELS.build(cfg)
+    assert type(d.teacher).__name__ == 'VoxelNet'
+    assert d.teacher.backbone.blocks[0][0].out_channels == 64
+    assert d.student.backbone.blocks[0][0].out_channels == 32
+    with pytest.raises(FileNotFoundError, match='mmdet3d::'):
+        cfg.teacher = 'missing_teacher.py'
+        MODELS.build(cfg)
