@@ -31,6 +31,8 @@ def markdown(study: dict) -> str:
         f'**Teacher gate** (margin {s["gate_margin"]:.1f} points): '
         f'{study["gate"]["reason"]}.', ''
     ]
+    for note in s.get('notes', []):
+        lines += [note, '']
     noise = ', '.join(f'{m} ±{_f(v, 2)}'
                       for m, v in study['eval_noise'].items())
     lines += [

@@ -14,6 +14,7 @@ A spec is a small mmengine config (Python file)::
     cfg_options = dict(...)           # --cfg-options for every run
     bootstrap = dict(num_samples=200, seed=0)
     jobs = 2                          # training processes at once
+    notes = ['...']                   # paragraphs for study.md (optional)
     rows = [
         dict(name='student', role='student', config='path/student.py'),
         dict(name='+ KD', role='method', config='path/kd.py'),
@@ -186,4 +187,5 @@ def spec_summary(study: Config) -> Dict[str, object]:
         schedule={r['name']: dict(r['schedule'])
                   for r in study.rows},
         bootstrap=dict(study.bootstrap),
-        cfg_options=dict(study.cfg_options))
+        cfg_options=dict(study.cfg_options),
+        notes=list(study.get('notes', [])))
