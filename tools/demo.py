@@ -1,58 +1,72 @@
-"""The main job: distil a 4x PointPillars student on synthetic KITTI data.
+"""The main job: distil a 4x PointPillars student on synthetic KITTI data,
+from a teacher that has something to teach.
 
 Usage:
     python tools/demo.py [--out-dir work_dirs/demo] [--force]
-        [--data-root data/synthetic_kitti] [--seed 0]
-        [--teacher-epochs 6] [--student-epochs 6]
+        [--data-root data/synthetic_kitti_demo] [--seed 0]
+        [--num-train 300] [--num-val 100]
+        [--teacher-epochs 4] [--student-epochs 1] [--gate-margin 3]
 
 Steps (each shows its progress; a step whose outputs exist with the same
 settings is reused, ``--force`` redoes everything):
 
-1. generate the synthetic KITTI data (``tools/create_synthetic_data.py``'s
-   generator) unless ``--data-root`` already holds the same data,
+1. generate the synthetic KITTI data unless ``--data-root`` already holds
+   the same data,
 2. train the PointPillars teacher (mmdet3d's KITTI 3-class model with the
-   CPU sizing of ``configs/pointpillars/``),
-3. train the 4x student alone and with PointDistiller (teacher from 2),
-4. evaluate the three with mmdet3d's KittiMetric and measure params,
-   GMACs, CPU latency per frame and the distillation step overhead
-   (``distill3d.benchmark``), then write to ``--out-dir``: ``results.md``,
-   ``results.json``, ``map_bar.png`` and ``bev.png``.
+   CPU sizing of ``configs/pointpillars/``) for ``--teacher-epochs``,
+   validating every epoch,
+3. train the 4x student alone and with PointDistiller (teacher from 2,
+   the default reweighting) for ``--student-epochs``,
+4. evaluate the three with mmdet3d's KittiMetric plus a bootstrap over
+   the validation frames, check the **teacher gate** (teacher - plain
+   student >= ``--gate-margin`` BEV mAP) and the paired gain of
+   PointDistiller (same seed, with its evaluation noise): ``study.md``,
+   ``study.json``, ``study.png`` (:mod:`distill3d.benchmark.study`),
+5. measure params, GMACs, CPU latency per frame and the distillation step
+   overhead and draw the pictures: ``results.md``, ``results.json``,
+   ``map_bar.png`` and ``bev.png`` (the validation frame where the teacher
+   finds the most cars; ground truth, the three models' boxes and the
+   pillars PointDistiller weighs most).
 
 Training runs ``tools/train.py`` in a subprocess; its full log goes to
-``OUT_DIR/<model>/train.log``. ``--seed`` seeds both the data and the
-training.
+``OUT_DIR/runs/<model>/.../study_train.log``. ``--seed`` seeds both the
+data and the training. The steps are those of ``tools/study.py`` with the
+spec the demo writes to ``OUT_DIR/demo_study.py``.
 """
 import argparse
 import os
-import os.path as osp
+import shlex
+import sys
 import time
+import warnings
 
 import distill3d  # noqa: F401  (CPU support, safe globals, registries)
 
-from distill3d.benchmark.pointpillars_demo import (DEMO_ROWS, add_run_args,
-                                                   run_seed)
-from distill3d.benchmark.runs import REPO, log
+from distill3d.benchmark.pointpillars_demo import (add_run_args, run_demo,
+                                                   summary_lines)
+from distill3d.benchmark.study_runs import REPO, log
 
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--out-dir', default='work_dirs/demo')
-    parser.add_argument('--data-root', default='data/synthetic_kitti')
+    parser.add_argument('--data-root', default='data/synthetic_kitti_demo')
     parser.add_argument('--seed', type=int, default=0)
     add_run_args(parser)
     return parser.parse_args()
 
 
 def main() -> None:
+    warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     args = parse_args()
     start = time.time()
     os.chdir(REPO)
-    run_seed(
-        args, DEMO_ROWS, args.out_dir, args.data_root, args.seed,
-        'PointPillars teacher vs 4x student vs 4x student + PointDistiller '
-        f'(synthetic KITTI, seed {args.seed})')
-    with open(osp.join(args.out_dir, 'results.md')) as f:
+    command = ' '.join(shlex.quote(a) for a in ['python'] + sys.argv)
+    out = run_demo(args, args.out_dir, args.data_root, args.seed, command)
+    with open(os.path.join(args.out_dir, 'results.md')) as f:
         print(f.read())
+    for line in summary_lines(out['study']):
+        print(line)
     log(f'done in {time.time() - start:.0f} s; outputs in {args.out_dir}')
 
 

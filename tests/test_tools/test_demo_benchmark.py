@@ -1,8 +1,9 @@
 """tools/demo.py and tools/benchmark.py at a tiny size.
 
-The demo's whole pipeline runs (data generation, teacher, student and
-PointDistiller training, KittiMetric, cost, pictures) on 4 + 2 frames with
-one epoch each; then tools/benchmark.py re-reads the three work dirs.
+The demo's whole pipeline runs (data generation, the gated one-seed study
+of teacher, student and PointDistiller, KittiMetric with its bootstrap,
+cost, pictures) on 4 + 3 frames with one epoch each; then
+tools/benchmark.py re-reads two of the work dirs.
 """
 import json
 import os.path as osp
@@ -32,9 +33,9 @@ def demo_run(tmp_path_factory):
     args = [
         'tools/demo.py', '--out-dir',
         str(root / 'out'), '--data-root',
-        str(root / 'data'), '--num-train', '4', '--num-val', '2',
-        '--teacher-epochs', '1', '--student-epochs', '1', '--cost-steps',
-        '1', '--latency-frames', '2'
+        str(root / 'data'), '--num-train', '4', '--num-val', '3',
+        '--teacher-epochs', '1', '--student-epochs', '1', '--bootstrap', '5',
+        '--cost-steps', '1', '--latency-frames', '2'
     ]
     first = _run(args)
     return root, args, first
@@ -44,9 +45,18 @@ def demo_run(tmp_path_factory):
 def test_demo_outputs(demo_run):
     root, _, log = demo_run
     out = root / 'out'
-    assert 'generating synthetic KITTI data' in log
+    assert 'generating kitti data' in log
     for stage in ('teacher', 'student 4x', 'student 4x + PointDistiller'):
-        assert f'[{stage}] Epoch(train)' in log  # progress is shown
+        assert f'[{stage} (seed 0)] Epoch(train)' in log  # progress shown
+    # the gate and the paired gain of the seed are printed
+    assert 'teacher gate: teacher ' in log
+    assert 'student 4x + PointDistiller - student 4x, BEV mAP, seed 0: ' \
+        in log
+    with open(out / 'study.json') as f:
+        study = json.load(f)
+    assert study['gate']['margin'] == 3.0
+    assert [p['metric'] for p in study['paired']] == ['BEV mAP', '3D mAP']
+    assert osp.isfile(out / 'study.md') and osp.isfile(out / 'demo_study.py')
     with open(out / 'results.json') as f:
         result = json.load(f)
     validate_result(result)
@@ -68,7 +78,7 @@ def test_demo_outputs(demo_run):
     assert Image.open(out / 'map_bar.png').size == (900, 500)
     assert Image.open(out / 'bev.png').size == (1200, 1200)
     counts = result['bev_counts']
-    assert counts['ground truth'] > 0
+    assert counts['ground truth'] > 0 and 0 <= counts['frame'] < 3
     # the top-N pillars PointDistiller weights (N=1024 in the config)
     assert 0 < counts['nodes'] <= 1024
 
@@ -77,9 +87,9 @@ def test_demo_outputs(demo_run):
 def test_demo_second_run_reuses(demo_run):
     root, args, _ = demo_run
     log = _run(args + ['--cost-steps', '0'])
-    assert 'reusing the synthetic KITTI data' in log
+    assert 'reusing the kitti data' in log
     for stage in ROWS:
-        assert f'{stage}: reusing' in log
+        assert f'{stage} (seed 0): reusing' in log
     assert 'Epoch(train)' not in log
 
 
@@ -89,8 +99,9 @@ def test_benchmark_tool_on_work_dirs(demo_run, tmp_path):
     out = tmp_path / 'bench'
     log = _run([
         'tools/benchmark.py', '--model', 'teacher',
-        str(root / 'out' / 'teacher'), '--model', 'kd',
-        str(root / 'out' / 'pointdistiller'), '--data-root',
+        str(root / 'out' / 'runs' / 'teacher'), '--model', 'kd',
+        str(root / 'out' / 'runs' / 'student-4x-pointdistiller' / 'seed0'),
+        '--data-root',
         str(root / 'data'), '--out-dir',
         str(out), '--cost-steps', '0', '--latency-frames', '1'
     ])
