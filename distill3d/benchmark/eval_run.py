@@ -15,12 +15,10 @@ import os.path as osp
 import time
 from typing import Optional
 
-from mmengine.config import Config
 from mmengine.runner import Runner
 
 from ..evaluation.summary import summarize_metrics
-from ..utils import set_data_root
-from .evaluate import ModelSpec, plain_model
+from .evaluate import ModelSpec, config_for_test, plain_model
 
 
 def evaluate_checkpoint(config: str,
@@ -55,18 +53,8 @@ def evaluate_checkpoint(config: str,
     os.makedirs(out_dir, exist_ok=True)
     cfg_path, ckpt = plain_model(
         ModelSpec('model', config, checkpoint), osp.join(out_dir, 'export'))
-    cfg = Config.fromfile(cfg_path)
-    if data_root:
-        set_data_root(cfg, data_root)
+    cfg = config_for_test(cfg_path, ckpt, osp.join(out_dir, 'test'), data_root)
     boot_file = osp.splitext(out_json)[0] + '_bootstrap.json'
-    cfg.pop('runner_type', None)
-    cfg.work_dir = osp.join(out_dir, 'test')
-    cfg.load_from = ckpt
-    cfg.resume = False
-    cfg.log_level = 'WARNING'
-    cfg.test_dataloader.num_workers = 0
-    cfg.test_dataloader.persistent_workers = False
-    cfg.default_hooks.pop('visualization', None)
     cfg.test_evaluator = dict(
         type='BootstrapMetric',
         metric=cfg.test_evaluator,

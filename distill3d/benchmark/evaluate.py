@@ -69,6 +69,36 @@ def plain_model(spec: ModelSpec, work_dir: str) -> Tuple[str, str]:
     return out_cfg, out
 
 
+def config_for_test(cfg_path: str,
+                checkpoint: str,
+                work_dir: str,
+                data_root: Optional[str] = None) -> Config:
+    """The config that tests a plain model's checkpoint in one process.
+
+    Args:
+        cfg_path (str): A plain (non-distillation) mmdet3d config.
+        checkpoint (str): Its checkpoint, loaded through ``load_from``.
+        work_dir (str): The test runner's work dir.
+        data_root (str, optional): Point the config at this data root.
+
+    Returns:
+        Config: ``Runner.from_cfg`` ready, quiet (WARNING log level), with
+        a single-process test loader and no visualization hook.
+    """
+    cfg = Config.fromfile(cfg_path)
+    if data_root:
+        set_data_root(cfg, data_root)
+    cfg.pop('runner_type', None)
+    cfg.work_dir = work_dir
+    cfg.load_from = checkpoint
+    cfg.resume = False
+    cfg.log_level = 'WARNING'
+    cfg.test_dataloader.num_workers = 0
+    cfg.test_dataloader.persistent_workers = False
+    cfg.default_hooks.pop('visualization', None)
+    return cfg
+
+
 def measure_latency(model: torch.nn.Module,
                     dataset,
                     num_frames: int = 10,
@@ -125,17 +155,8 @@ def evaluate_model(spec: ModelSpec,
     if task not in TASKS:
         raise ValueError(f'task must be one of {TASKS}, got {task!r}')
     cfg_path, ckpt = plain_model(spec, work_dir)
-    cfg = Config.fromfile(cfg_path)
-    if data_root:
-        set_data_root(cfg, data_root)
-    cfg.pop('runner_type', None)
-    cfg.work_dir = osp.join(work_dir, spec.name)
-    cfg.load_from = ckpt
-    cfg.resume = False
-    cfg.log_level = 'WARNING'
-    cfg.test_dataloader.num_workers = 0
-    cfg.test_dataloader.persistent_workers = False
-    cfg.default_hooks.pop('visualization', None)
+    cfg = config_for_test(cfg_path, ckpt, osp.join(work_dir, spec.name),
+                      data_root)
     runner = Runner.from_cfg(cfg)
     raw = runner.test()
     model = runner.model
