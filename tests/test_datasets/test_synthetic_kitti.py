@@ -6,6 +6,7 @@ training pipeline (``ObjectSample`` with the generated GT database and
 ground planes), and evaluates the ground truth with ``KittiMetric``.
 """
 import filecmp
+import json
 import os
 import os.path as osp
 import pickle
@@ -15,6 +16,7 @@ import pytest
 import torch
 
 from distill3d.datasets.synthetic.kitti import (IMAGE_SHAPE, KITTI_CLASSES,
+                                                SETTINGS_FILE,
                                                 KittiSynthConfig,
                                                 cam_box_corners,
                                                 cam_to_lidar_boxes,
@@ -190,6 +192,28 @@ def test_class_balance_and_difficulty(kitti_root):
     assert n_car > 3 * (names.count('Pedestrian') + names.count('Cyclist'))
     diff = np.array([i['difficulty'] for i in insts])
     assert np.mean((diff == 0) | (diff == 1)) > 0.5
+
+
+def test_settings_file_counts_split_objects(kitti_root):
+    """The settings file records what each split holds (issue 12: a
+    study's validation set must say how many objects it can tell on)."""
+    with open(osp.join(kitti_root, SETTINGS_FILE)) as f:
+        settings = json.load(f)
+    for split in ('train', 'val'):
+        infos = _load(osp.join(kitti_root, f'kitti_infos_{split}.pkl'))
+        counts = settings['splits'][split]
+        assert counts['num_frames'] == len(infos['data_list'])
+        expect = {}
+        for info in infos['data_list']:
+            for inst in info['instances']:
+                name = KITTI_CLASSES[inst['bbox_label']]
+                per = expect.setdefault(name, dict(total=0,
+                                                   by_difficulty={}))
+                per['total'] += 1
+                d = str(inst['difficulty'])
+                per['by_difficulty'][d] = per['by_difficulty'].get(d, 0) + 1
+        assert counts['objects'] == expect
+        assert expect  # the fixture's splits are not empty
 
 
 def test_gt_database(kitti_root):

@@ -793,8 +793,13 @@ def create_kitti_dataset(out_dir: str,
     db_infos: Dict[str, List[dict]] = {}
     group_counter = 0
     stats = dict(num_frames=0, num_points=[], num_reduced=[], classes={})
+    # per split: frames and labelled objects per class and KITTI
+    # difficulty (0 easy, 1 moderate, 2 hard, -1 none), for the settings
+    # file (what a study's validation set can tell)
+    split_counts: Dict[str, dict] = {}
     for split, ids in splits.items():
         infos[split] = []
+        counts = split_counts[split] = dict(num_frames=len(ids), objects={})
         for n, idx in enumerate(ids):
             rng = np.random.default_rng([seed, 0, idx])
             frame = simulate_frame(rng, cfg, calib, force_all_classes=n == 0)
@@ -829,6 +834,12 @@ def create_kitti_dataset(out_dir: str,
             for k, inst in enumerate(info['instances']):
                 cname = KITTI_CLASSES[inst['bbox_label']]
                 stats['classes'][cname] = stats['classes'].get(cname, 0) + 1
+                per_class = counts['objects'].setdefault(
+                    cname, dict(total=0, by_difficulty={}))
+                per_class['total'] += 1
+                diff = str(int(inst['difficulty']))
+                per_class['by_difficulty'][diff] = \
+                    per_class['by_difficulty'].get(diff, 0) + 1
                 if split != 'train':
                     continue
                 fname = f'{idx}_{cname}_{k}.bin'
@@ -865,15 +876,20 @@ def create_kitti_dataset(out_dir: str,
         osp.join(out_dir, 'kitti_infos_trainval.pkl'))
     _dump_pkl(db_infos, osp.join(out_dir, 'kitti_dbinfos_train.pkl'))
     with open(osp.join(out_dir, SETTINGS_FILE), 'w') as f:
-        json.dump(generator_settings(seed, cfg), f, indent=2)
+        json.dump(
+            dict(generator_settings(seed, cfg), splits=split_counts),
+            f,
+            indent=2)
+    stats['splits'] = split_counts
     return stats
 
 
 def generator_settings(seed: int, cfg: KittiSynthConfig) -> dict:
     """The seed and configuration that determine a generated data set.
 
-    Written to ``SETTINGS_FILE`` in the data root, so that a tool can tell
-    whether existing data matches the settings it wants.
+    Written to ``SETTINGS_FILE`` in the data root (with ``splits``: frames
+    and labelled objects per class and difficulty of each split), so that
+    a tool can tell whether existing data matches the settings it wants.
     """
     return dict(generator='distill3d.synthetic.kitti', seed=seed,
                 config=json.loads(json.dumps(asdict(cfg))))
