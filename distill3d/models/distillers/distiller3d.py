@@ -140,7 +140,21 @@ class Distiller3D(BaseModel):
         self.teacher_mode = teacher_mode
         self.teacher_loss_weight = teacher_loss_weight
         self.student = MODELS.build(load_model_cfg(student))
-        if teacher_mode == 'shared':
+        # Everything built after the student (teacher, adapters, loss
+        # modules) draws from a forked torch RNG, so that the student is
+        # initialised (``init_weights``) from the same RNG state as the
+        # plain student of the same seed: a study's paired comparison then
+        # differs by the distillation only, not by the student's init.
+        with torch.random.fork_rng(devices=[]):
+            self._build_rest(teacher, teacher_ckpt, teacher_ckpt_strict,
+                             teacher_inputs, distill_losses)
+
+    def _build_rest(self, teacher: Union[ModelCfg, str, None],
+                    teacher_ckpt: Optional[str], teacher_ckpt_strict: bool,
+                    teacher_inputs: Optional[Dict[str, str]],
+                    distill_losses: Optional[Dict[str, dict]]) -> None:
+        """Teacher, KD terms and their adapters (see ``__init__``)."""
+        if self.teacher_mode == 'shared':
             self._init_shared_teacher(teacher, teacher_ckpt)
         else:
             self._init_frozen_teacher(teacher, teacher_ckpt,
