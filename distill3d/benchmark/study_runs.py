@@ -283,6 +283,11 @@ class Run:
             data=data_stamp(self.data_root),
             data_root=self.data_root,
             seed=self.seed)
+        if self.role == 'method':
+            # distilled students start from the plain student's initial
+            # weights of the same seed since distill3d's forked-RNG build;
+            # runs trained before it were not paired by init: retrain them
+            out['student_init'] = 'paired'
         teacher = self.options.get('teacher_ckpt')
         if isinstance(teacher, str) and osp.isfile(teacher):
             ident = _file_id(teacher)
