@@ -6,7 +6,10 @@ Usage:
         [--data-root DIR] [--cfg-options k=v ...] [--show-dir DIR]
         [--task TASK] [--launcher pytorch]
 
-For a distillation config this evaluates the student.
+For a distillation config this evaluates the student on its own: the
+student's config (the distillation keys and the teacher's input pipeline
+removed, see ``distill3d.apis.student_config``) with the checkpoint's
+``student.*`` weights. Neither the teacher nor its checkpoint is needed.
 """
 import argparse
 import os
@@ -17,6 +20,8 @@ from mmengine.config import Config, ConfigDict, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
+from distill3d.apis import (is_distill_config, load_student_checkpoint,
+                            student_config)
 from distill3d.utils import set_data_root, use_gloo_on_cpu
 
 
@@ -111,7 +116,12 @@ def build_cfg(args: argparse.Namespace) -> Config:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
-    cfg.load_from = args.checkpoint
+    if is_distill_config(cfg):
+        # the student alone; its weights are loaded by build_runner
+        cfg = student_config(cfg)
+        cfg.load_from = None
+    else:
+        cfg.load_from = args.checkpoint
     use_gloo_on_cpu(cfg)
     if args.show or args.show_dir:
         cfg = trigger_visualization_hook(cfg, args)
@@ -125,14 +135,30 @@ def build_cfg(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def main() -> None:
-    args = parse_args()
-    cfg = build_cfg(args)
+def build_runner(cfg: Config, checkpoint: str) -> Runner:
+    """The test runner of ``build_cfg``'s config, weights loaded.
+
+    A checkpoint that ``load_from`` does not load (a distillation
+    checkpoint tested through its student's config) is loaded here,
+    strictly: its ``student.*`` keys must fit the student exactly.
+    """
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
         runner = RUNNERS.build(cfg)
-    runner.test()
+    if cfg.load_from is None:
+        skipped = load_student_checkpoint(runner.model, checkpoint)
+        groups = ', '.join(f'{g}.* ({n} keys)' for g, n in skipped.items())
+        runner.logger.info(
+            f'testing the student of a distillation config: student '
+            f'weights from {checkpoint}; not built and skipped: '
+            f'{groups or "nothing"}')
+    return runner
+
+
+def main() -> None:
+    args = parse_args()
+    build_runner(build_cfg(args), args.checkpoint).test()
 
 
 if __name__ == '__main__':

@@ -54,6 +54,12 @@ def _plain_pipelines(node: Any) -> None:
             _plain_pipelines(value)
 
 
+def is_distill_config(cfg: Config) -> bool:
+    """Whether ``cfg`` is a distillation config (student + distiller)."""
+    # any distiller (Distiller3D and its subclasses) wraps a student
+    return 'distiller' in cfg or 'student' in cfg.get('model', {})
+
+
 def student_config(cfg: Config, drop_custom_imports: bool = False) -> Config:
     """The student's own config from a distillation config.
 
@@ -170,6 +176,50 @@ def check_keys(cfg: Config, state: Dict[str, torch.Tensor]) -> int:
         raise ValueError('the student weights do not fit the student config: '
                          + mismatch.describe())
     return sum(p.numel() for p in model.parameters())
+
+
+def load_student_checkpoint(model: torch.nn.Module,
+                            checkpoint: str) -> Dict[str, int]:
+    """Load the student's weights of a checkpoint into a plain student.
+
+    Reads a Distiller3D checkpoint (its ``student.*`` keys; the teacher's,
+    the adapters' and the losses' keys are skipped) or a plain / exported
+    student checkpoint. Nothing of the teacher is needed, neither its
+    checkpoint nor its config.
+
+    Args:
+        model (nn.Module): The student built from its own config (a
+            model wrapper or test-time-augmentation model is unwrapped to
+            its ``module``).
+        checkpoint (str): Path or URL of the checkpoint.
+
+    Returns:
+        dict: Number of keys skipped per top-level group (``teacher``,
+        ``distill_losses``, ...).
+
+    Raises:
+        ValueError: When the checkpoint holds no state dict or its student
+            weights do not fit ``model`` exactly (missing, unexpected or
+            differently shaped keys, all named).
+    """
+    while hasattr(model, 'module'):
+        model = model.module
+    ckpt = CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu')
+    state = ckpt.get('state_dict', ckpt) if isinstance(ckpt, dict) else None
+    if not isinstance(state, dict):
+        raise ValueError(f'{checkpoint} holds no state_dict')
+    student, dropped = split_state(state)
+    if not student:  # a plain or exported student checkpoint
+        student = OrderedDict(
+            (k[len('module.'):] if k.startswith('module.') else k, v)
+            for k, v in state.items())
+        dropped = OrderedDict()
+    mismatch = state_dict_mismatch(model.state_dict(), student)
+    if mismatch:
+        raise ValueError(f'{checkpoint}: the student weights do not fit the '
+                         'student config: ' + mismatch.describe())
+    model.load_state_dict(student)
+    return dict(dropped)
 
 
 def export_student(config: str,

@@ -12,7 +12,7 @@ from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.runner import Runner
 
-from ..apis import export_student
+from ..apis import export_student, is_distill_config
 from ..evaluation.summary import (HARD_SEG_CLASSES, detection_summary,
                                   headline_keys, segmentation_summary,
                                   summarize_metrics)
@@ -40,12 +40,6 @@ class ModelSpec:
     name: str
     config: str
     checkpoint: str
-
-
-def is_distill_config(cfg: Config) -> bool:
-    """Whether ``cfg`` is a distillation config (student + distiller)."""
-    # any distiller (Distiller3D and its subclasses) wraps a student
-    return 'distiller' in cfg or 'student' in cfg.model
 
 
 def plain_model(spec: ModelSpec, work_dir: str) -> Tuple[str, str]:

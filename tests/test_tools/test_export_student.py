@@ -5,7 +5,9 @@ saved checkpoint) writes ``epoch_1.pth``; the tool exports its student.
 A fresh interpreter that never imports distill3d must read the result with
 ``weights_only=True`` and load it into the student config with mmdet3d's
 ``init_model`` with no missing or unexpected keys; in-process, the exported
-student predicts exactly what the distiller's student predicts.
+student predicts exactly what the distiller's student predicts;
+``tools/test.py`` tests the student of the distillation checkpoint with the
+teacher's checkpoint deleted.
 """
 import importlib.util
 import json
@@ -60,9 +62,9 @@ print(json.dumps(dict(
 '''
 
 
-def _load_tool():
+def _load_tool(name: str = 'export_student'):
     spec = importlib.util.spec_from_file_location(
-        'export_student_tool', osp.join(REPO, 'tools', 'export_student.py'))
+        f'{name}_tool', osp.join(REPO, 'tools', f'{name}.py'))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -166,6 +168,33 @@ def test_export_student(synthetic_kitti, tmp_path, monkeypatch, capsys):
     assert torch.equal(boxes, d_boxes)
     assert torch.equal(scores, d_scores)
     assert torch.equal(labels, d_labels)
+
+    # (c) tools/test.py tests the student without the teacher's checkpoint
+    # (issue 15): the teacher is not built, the student weights are the
+    # distiller's, and the config's metric runs
+    os.remove(teacher_ckpt)
+    test_tool = _load_tool('test')
+    monkeypatch.setattr(sys, 'argv', [
+        'test.py', cfg_file, ckpt, '--work-dir',
+        str(tmp_path / 'test'), '--cfg-options',
+        'test_dataloader.num_workers=0',
+        'test_dataloader.persistent_workers=False'
+    ])
+    args = test_tool.parse_args()
+    runner = test_tool.build_runner(test_tool.build_cfg(args), ckpt)
+    assert type(runner.model).__name__ == 'VoxelNet'
+    tested = runner.model.state_dict()
+    assert set(tested) == set(student)
+    for k, v in student.items():
+        assert torch.equal(tested[k], v), k
+    metrics = runner.test()
+    assert any('Overall_3D_AP40_moderate' in k for k in metrics)
+    # a checkpoint of another model is refused, naming the file and keys
+    from distill3d.apis import load_student_checkpoint
+    other = str(tmp_path / 'other.pth')
+    torch.save(dict(state_dict=distiller.teacher.state_dict()), other)
+    with pytest.raises(ValueError, match='other.pth.*do not fit'):
+        load_student_checkpoint(plain_model, other)
 
 
 def test_student_config_drops_the_teacher_input_pipeline():
