@@ -50,6 +50,7 @@ def test_student_compression_matches_paper(family):
 @pytest.mark.slow
 @pytest.mark.parametrize('config', [
     'pointdistiller_pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'pointdistiller-bev_pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'pointdistiller_second-4x_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'pointdistiller_point-rcnn-8x_1xb2-cpu_synthetic-kitti-3d-3class.py',
 ])
