@@ -3,8 +3,10 @@
 Importing the package (directly or through a config's ``custom_imports``)
 installs the CPU-support layer, allow-lists the types mmengine checkpoints
 need for weights-only loading, caches the compiled KITTI evaluation kernels
-across processes (``distill3d.evaluation.kitti_jit_cache``) and registers
-distill3d's modules in mmdet3d's registries.
+across processes (``distill3d.evaluation.kitti_jit_cache``), makes data
+pipeline errors name the sample's files
+(``distill3d.datasets.file_errors``) and registers distill3d's modules in
+mmdet3d's registries.
 """
 from .cpu_support import enable_cpu_support
 from .utils import register_safe_globals
