@@ -66,6 +66,22 @@ def load_model_cfg(cfg: Union[str, ModelCfg]) -> ConfigDict:
     return cfg
 
 
+def teacher_forward(teacher: nn.Module, inputs: dict,
+                    data_samples: list) -> None:
+    """A frozen teacher's forward as the distiller runs it: features and
+    head outputs (what KD terms record), no loss, no post-processing.
+
+    Args:
+        teacher (nn.Module): An mmdet3d detector or segmentor.
+        inputs (dict): Its data preprocessor's ``inputs``.
+        data_samples (list): Its data preprocessor's ``data_samples``.
+    """
+    if hasattr(teacher, 'decode_head'):  # segmentors
+        teacher.decode_head(teacher.extract_feat(inputs))
+    else:
+        teacher._forward(inputs, data_samples)
+
+
 @MODELS.register_module()
 class Distiller3D(BaseModel):
     """Distils a frozen teacher into a student mmdet3d model.
@@ -481,11 +497,7 @@ class Distiller3D(BaseModel):
 
     def _teacher_forward(self, inputs: dict, data_samples: list) -> None:
         """Features and head outputs, no loss, no post-processing."""
-        teacher = self.teacher
-        if hasattr(teacher, 'decode_head'):  # segmentors
-            teacher.decode_head(teacher.extract_feat(inputs))
-        else:
-            teacher._forward(inputs, data_samples)
+        teacher_forward(self.teacher, inputs, data_samples)
 
     def compute_distill_losses(
             self,
