@@ -1,7 +1,8 @@
 """distill3d: knowledge distillation for mmdetection3d 1.x models.
 
 Importing the package (directly or through a config's ``custom_imports``)
-installs the CPU-support layer, allow-lists the types mmengine checkpoints
+installs the CPU-support layer, lets ``distill3d::`` config paths resolve,
+allow-lists the types mmengine checkpoints
 need for weights-only loading, caches the compiled KITTI evaluation kernels
 across processes (``distill3d.evaluation.kitti_jit_cache``), makes data
 pipeline errors name the sample's files
@@ -9,14 +10,15 @@ pipeline errors name the sample's files
 mmdet3d's registries.
 """
 from .cpu_support import enable_cpu_support
-from .utils import register_safe_globals
+from .utils import register_config_scope, register_safe_globals
 
 enable_cpu_support()
 register_safe_globals()
+register_config_scope()
 
 from . import datasets, engine, models  # noqa: E402,F401  (registrations)
 
-__version__ = '0.1.0'
+from .version import __version__  # noqa: E402
 __all__ = ['__version__', 'enable_cpu_support', 'register_safe_globals']
 
 from . import evaluation  # noqa: E402,F401  (metric registrations)
