@@ -12,6 +12,8 @@ from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
 from ...utils.state_dict import state_dict_mismatch
+from ...utils.teacher_checkpoint import (check_mmdet3d_version,
+                                         fetch_checkpoint, is_url)
 from mmdet3d.structures import PointData
 from ..recorders import (ModuleRecorder, Record, RecordSpec,
                          infer_out_channels, match_rows)
@@ -118,6 +120,11 @@ class Distiller3D(BaseModel):
             from the student's inputs.
         teacher_ckpt_strict (bool): Fail when the checkpoint's keys do not
             fit the teacher. Defaults to True.
+        teacher_ckpt_allow_legacy (bool): Load a checkpoint whose meta says
+            it predates mmdet3d 1.0's coordinate refactor (refused by
+            default, see :mod:`distill3d.utils.teacher_checkpoint`).
+            ``teacher_ckpt`` may be an ``http(s)://`` URL (model zoo): it is
+            downloaded into torch hub's cache and loaded weights-only.
         teacher_mode (str): 'frozen' (default): a separate teacher network,
             loaded and frozen as above. 'shared' (M2SKD's released code):
             no separate teacher; the student itself runs a second forward
@@ -142,6 +149,7 @@ class Distiller3D(BaseModel):
                  distill_losses: Optional[Dict[str, dict]] = None,
                  teacher_inputs: Optional[Dict[str, str]] = None,
                  teacher_ckpt_strict: bool = True,
+                 teacher_ckpt_allow_legacy: bool = False,
                  teacher_mode: str = 'frozen',
                  teacher_loss_weight: float = 0.2,
                  data_preprocessor: Optional[dict] = None,
@@ -155,6 +163,7 @@ class Distiller3D(BaseModel):
                              f'got {teacher_mode!r}')
         self.teacher_mode = teacher_mode
         self.teacher_loss_weight = teacher_loss_weight
+        self.teacher_ckpt_allow_legacy = teacher_ckpt_allow_legacy
         self.student = MODELS.build(load_model_cfg(student))
         # Everything built after the student (teacher, adapters, loss
         # modules) draws from a forked torch RNG, so that the student is
@@ -239,7 +248,10 @@ class Distiller3D(BaseModel):
                 f'teacher_ckpt {path!r} does not exist (train the teacher '
                 'first, or fix the path)')
         try:
-            ckpt = CheckpointLoader.load_checkpoint(path, map_location='cpu')
+            # a URL is downloaded first, so that it is read weights-only
+            # like a local file (mmengine's URL loader is not)
+            local = fetch_checkpoint(path) if is_url(path) else path
+            ckpt = CheckpointLoader.load_checkpoint(local, map_location='cpu')
         except Exception as exc:
             raise RuntimeError(
                 f'teacher_ckpt {path!r} could not be read: {exc}') from exc
@@ -247,6 +259,8 @@ class Distiller3D(BaseModel):
             else None
         if not isinstance(state, dict):
             raise RuntimeError(f'teacher_ckpt {path!r} holds no state_dict')
+        if not self.teacher_ckpt_allow_legacy:
+            check_mmdet3d_version(ckpt.get('meta'), path)
         state = OrderedDict(
             (k[len('module.'):] if k.startswith('module.') else k, v)
             for k, v in state.items())
