@@ -9,7 +9,10 @@ output of every module up to a depth: its record kind (see
 :data:`distill3d.models.recorders.record.KINDS`), shape, channels and
 nodes. Student and teacher records *pair* when they have the same kind and
 the same nodes (the same BEV grid, the same voxels, the same number of
-points); a pair whose channels differ needs an adapter.
+points), or, for models with different voxelization ranges (another
+architecture), when both are dense BEV maps: the distiller resamples the
+teacher's map onto the student's pixels. A pair whose channels differ needs
+an adapter.
 
 :func:`check_distill` builds the config's distiller and runs one training
 step on the same batch: every ``loss_kd_*`` term is reported with the
@@ -30,6 +33,7 @@ from torch import nn
 from mmdet3d.registry import DATASETS, MODELS
 from ..engine.runner import build_distill_cfg
 from ..models.distillers import load_model_cfg, teacher_forward
+from ..models.recorders.bev_grid import model_bev_range
 from ..models.recorders.record import Record, make_record
 
 
@@ -60,16 +64,21 @@ class RecordInfo:
 
 @dataclass
 class Pair:
-    """A student record and the teacher records with the same nodes."""
+    """A student record and the teacher records with the same nodes (or,
+    for dense BEV maps of models with known ranges, another grid that the
+    distiller resamples)."""
     student: RecordInfo
     teachers: List[RecordInfo] = field(default_factory=list)
 
     def adapter(self, teacher: RecordInfo) -> str:
         """What the pair needs before a feature loss compares them."""
-        if teacher.channels == self.student.channels:
-            return 'none'
-        return (f"ChannelAdapter {self.student.channels}->"
-                f'{teacher.channels}')
+        steps = []
+        if teacher.nodes != self.student.nodes:
+            steps.append('resampled by metric position')
+        if teacher.channels != self.student.channels:
+            steps.append(f'ChannelAdapter {self.student.channels}->'
+                         f'{teacher.channels}')
+        return ' + '.join(steps) or 'none'
 
 
 def record_nodes_key(rec: Record) -> Optional[tuple]:
@@ -195,11 +204,19 @@ def inspect_distill(cfg: Config,
 
     s_recs = _record_all(student, 'student', depth, run_student)
     t_recs = _record_all(teacher, 'teacher', depth, run_teacher)
+    # models with different BEV ranges (another architecture): dense maps
+    # of other grids pair (Distiller3D resamples the teacher's onto the
+    # student's by metric position)
+    ranges = model_bev_range(student), model_bev_range(teacher)
+    cross_grid = None not in ranges and ranges[0] != ranges[1]
     pairs = []
     for s in s_recs:
         if s.nodes is None:
             continue
-        matches = [t for t in t_recs if t.nodes == s.nodes]
+        matches = [
+            t for t in t_recs if t.nodes == s.nodes or
+            (cross_grid and s.kind == t.kind == 'dense')
+        ]
         if matches:
             pairs.append(Pair(s, matches))
     return dict(student=s_recs, teacher=t_recs, pairs=pairs)
@@ -283,8 +300,9 @@ def format_inspection(result: Dict[str, Any]) -> str:
     out += table(result['student'])
     out += ['teacher modules (recorded as the distiller runs it):']
     out += table(result['teacher'])
-    out += ['pairs (same kind, same nodes): student -> teacher [adapter]; '
-            'other teacher modules on the same nodes']
+    out += ['pairs (same kind and nodes; dense maps of another grid when '
+            'the models\' BEV ranges differ): student -> same-named teacher '
+            'module [adapter]; other teacher modules it pairs with']
     if not result['pairs']:
         out.append('  none: no student output lives on the nodes of a '
                    'teacher output (use logit KD, or resampling)')

@@ -16,7 +16,8 @@ from ...utils.teacher_checkpoint import (check_mmdet3d_version,
                                          fetch_checkpoint, is_url)
 from mmdet3d.structures import PointData
 from ..recorders import (ModuleRecorder, Record, RecordSpec,
-                         infer_out_channels, match_rows)
+                         infer_out_channels, match_rows, model_bev_range,
+                         resample_teacher, same_grid)
 
 ModelCfg = Union[dict, ConfigDict]
 
@@ -288,7 +289,8 @@ class Distiller3D(BaseModel):
             # a shared teacher runs its whole forward (it has a loss)
             hook = self._teacher_recorded \
                 if side == 'teacher' and not self.shared_teacher else None
-            table[spec.key] = ModuleRecorder(model, spec, side, hook)
+            table[spec.key] = ModuleRecorder(model, spec, side, hook,
+                                             model_bev_range(model))
         return table[spec.key]
 
     def _add_term(self, name: str, cfg: dict) -> None:
@@ -561,8 +563,19 @@ class Distiller3D(BaseModel):
         """Student and teacher tensors over the same nodes.
 
         Voxel / sparse records are matched by coordinate (voxels both sides
-        share); other records must already correspond one to one.
+        share); dense BEV maps of different grids (another range, voxel
+        size or stride) by metric position: the teacher's map is sampled
+        at the student's pixel centres, the student's cropped to the
+        teacher's range (:func:`.bev_grid.resample_teacher`); other records
+        must already correspond one to one.
         """
+        if s_rec.kind == t_rec.kind == 'dense' and \
+                s_rec.bev_range is not None and \
+                t_rec.bev_range is not None and \
+                not same_grid(s_rec.tensor.shape, s_rec.bev_range,
+                              t_rec.tensor.shape, t_rec.bev_range):
+            return resample_teacher(s_rec.tensor, s_rec.bev_range,
+                                    t_rec.tensor, t_rec.bev_range)
         if s_rec.coors is not None and t_rec.coors is not None and \
                 s_rec.kind in ('voxel', 'sparse') and s_rec.kind == t_rec.kind:
             idx_s, idx_t = match_rows(s_rec.coors, t_rec.coors)

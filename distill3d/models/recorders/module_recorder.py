@@ -72,15 +72,19 @@ class ModuleRecorder:
         side (str): 'student' or 'teacher'.
         on_record (Callable, optional): Called after each record (the
             distiller uses it to stop the teacher forward early).
+        bev_range (tuple, optional): Metric extent stamped on 'dense'
+            records (see :func:`.bev_grid.model_bev_range`).
     """
 
     def __init__(self,
                  model: nn.Module,
                  spec: RecordSpec,
                  side: str,
-                 on_record: Optional[Callable[[], None]] = None):
+                 on_record: Optional[Callable[[], None]] = None,
+                 bev_range: Optional[tuple] = None):
         self.spec = spec
         self.side = side
+        self.bev_range = bev_range
         self.module = find_module(model, spec.module, side)
         self.record: Optional[Record] = None
         self.active = False
@@ -92,6 +96,8 @@ class ModuleRecorder:
             return
         self.record = make_record(args, output, self.spec.kind,
                                   self.spec.output, self.spec.xyz)
+        if self.record.kind == 'dense':
+            self.record.bev_range = self.bev_range
         if self.on_record is not None:
             self.on_record()
 

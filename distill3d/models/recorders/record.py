@@ -28,6 +28,9 @@ class Record:
         xyz (Tensor, optional): (B, N, 3) point coordinates.
         spatial_shape (list, optional): Sparse tensor spatial shape.
         batch_size (int, optional): Batch size of sparse / voxel records.
+        bev_range (tuple, optional): (x_min, y_min, x_max, y_max) metric
+            extent of a 'dense' BEV map (its model's voxelization range),
+            used to resample a teacher map of another grid.
     """
     tensor: Tensor
     kind: str
@@ -36,6 +39,7 @@ class Record:
     xyz: Optional[Tensor] = None
     spatial_shape: Optional[List[int]] = None
     batch_size: Optional[int] = None
+    bev_range: Optional[Tuple[float, float, float, float]] = None
 
     @property
     def channels(self) -> int:
