@@ -43,3 +43,22 @@ def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
     return cfg
 
 
+
+
+def val_metrics(runner) -> dict:
+    """The metrics of the validation the last ``runner.train()`` ran.
+
+    mmengine's RuntimeInfoHook puts them in the message hub
+    (``val/<key>``), so a test reads them instead of validating twice.
+    """
+    hub = runner.message_hub
+    out = {
+        k[len('val/'):]: v.current()
+        for k, v in hub.log_scalars.items() if k.startswith('val/')
+    }
+    out.update({
+        k[len('val/'):]: v
+        for k, v in hub.runtime_info.items() if k.startswith('val/')
+    })
+    assert out, 'the training did not validate'
+    return out

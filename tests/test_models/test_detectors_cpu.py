@@ -7,7 +7,7 @@ import pytest
 import torch
 from mmengine.runner import Runner
 
-from helpers import cpu_runner_cfg
+from helpers import cpu_runner_cfg, val_metrics
 
 DETECTORS = [
     'pointpillars/'
@@ -47,7 +47,7 @@ def test_detector_trains_and_evaluates(config, synthetic_kitti, tmp_path):
     assert osp.isfile(osp.join(str(tmp_path), 'epoch_1.pth'))
 
     # Validation ran mmdet3d's KittiMetric on the val split.
-    metrics = runner.val_loop.run()
+    metrics = val_metrics(runner)
     keys = [k for k in metrics if 'Overall_3D_AP40_moderate' in k]
     assert keys, f'KittiMetric keys missing: {sorted(metrics)[:10]}'
     for key in keys:
