@@ -246,6 +246,12 @@ class PointDistillerLoss(nn.Module):
         graph_scope (str): 'sample' (paper) or 'batch' (released code).
         reweight (bool): Use the importance weights; False gives every kept
             node weight 1 (ablation "local distillation only").
+        teacher_adapter (str): 'trained' (paper, released code: the
+            teacher-side EdgeConv trains with the student, so the target
+            is a learnt projection of the teacher's graph features) or
+            'frozen' (its random initial projection is kept: the target
+            cannot move towards what the student already matches; see
+            projects/PointDistiller/README.md). Defaults to 'trained'.
         match (str): 'index' (same voxelization), 'coors' or 'nearest'.
         student_voxel (dict, optional): ``voxel_size`` and
             ``point_cloud_range`` of the student grid (``match='nearest'``).
@@ -270,6 +276,7 @@ class PointDistillerLoss(nn.Module):
                  aggregate: str = 'max',
                  graph_scope: str = 'sample',
                  reweight: bool = True,
+                 teacher_adapter: str = 'trained',
                  match: str = 'index',
                  student_voxel: Optional[dict] = None,
                  teacher_voxel: Optional[dict] = None,
@@ -281,7 +288,8 @@ class PointDistillerLoss(nn.Module):
             graph_scope=(graph_scope, ('sample', 'batch')),
             weighting=(weighting, WEIGHTINGS),
             selection=(selection, ('sample', 'batch')),
-            match=(match, ('index', 'coors', 'nearest')))
+            match=(match, ('index', 'coors', 'nearest')),
+            teacher_adapter=(teacher_adapter, ('trained', 'frozen')))
         for key, (value, valid) in checks.items():
             if value not in valid:
                 raise ValueError(f'{key} must be one of {valid}, got '
@@ -294,6 +302,9 @@ class PointDistillerLoss(nn.Module):
                                                out_channels, edge, aggregate)
         self.teacher_adapter = EdgeConvAdapter(teacher_channels,
                                                out_channels, edge, aggregate)
+        self.teacher_adapter_mode = teacher_adapter
+        if teacher_adapter == 'frozen':
+            self.teacher_adapter.requires_grad_(False)
         self.num_nodes = num_nodes
         self.k = k
         self.tau = tau
@@ -436,7 +447,11 @@ class PointDistillerLoss(nn.Module):
                                         batch)
             nbrs = self.neighbours(t_feat, batch, keep)
         g_s = self.student_adapter(s_feat, keep, nbrs)
-        g_t = self.teacher_adapter(t_feat, keep, nbrs)
+        if self.teacher_adapter_mode == 'frozen':
+            with torch.no_grad():
+                g_t = self.teacher_adapter(t_feat, keep, nbrs)
+        else:
+            g_t = self.teacher_adapter(t_feat, keep, nbrs)
         err = (g_t - g_s).pow(2)
         err = err.mean(dim=-1) if err.dim() == 2 else err.mean(dim=(1, 2))
         return self.loss_weight * (weights * err).mean()
