@@ -32,7 +32,8 @@ from torch import nn
 
 from mmdet3d.registry import DATASETS, MODELS
 from ..engine.runner import build_distill_cfg
-from ..models.distillers import load_model_cfg, teacher_forward
+from ..models.distillers import (load_model_cfg, split_teacher_inputs,
+                                 teacher_forward)
 from ..models.recorders.bev_grid import model_bev_range
 from ..models.recorders.record import Record, make_record
 
@@ -142,21 +143,6 @@ def _batch(cfg: Config, num_samples: int) -> dict:
         [dataset[i % len(dataset)] for i in range(num_samples)])
 
 
-def _teacher_batch(batch: dict, teacher_inputs: Dict[str, str]) -> dict:
-    """The teacher's batch: the student's, with ``teacher_inputs`` keys."""
-    inputs = {
-        k: v
-        for k, v in batch['inputs'].items()
-        if k not in set(teacher_inputs.values())
-    }
-    for t_key, b_key in teacher_inputs.items():
-        if b_key not in batch['inputs']:
-            raise KeyError(f'teacher_inputs needs batch key {b_key!r}; the '
-                           'pipeline must produce and pack it')
-        inputs[t_key] = batch['inputs'][b_key]
-    return dict(inputs=inputs, data_samples=batch.get('data_samples'))
-
-
 def inspect_distill(cfg: Config,
                     depth: int = 3,
                     num_samples: int = 2) -> Dict[str, Any]:
@@ -182,14 +168,11 @@ def inspect_distill(cfg: Config,
     shared = cfg.model.get('teacher_mode', 'frozen') == 'shared'
     teacher = student if shared else MODELS.build(
         load_model_cfg(cfg.model.teacher))
-    t_batch = _teacher_batch(batch, cfg.model.get('teacher_inputs') or {})
-    s_batch = dict(
-        inputs={
-            k: v
-            for k, v in batch['inputs'].items()
-            if k not in set((cfg.model.get('teacher_inputs') or {}).values())
-        },
-        data_samples=batch.get('data_samples'))
+    s_inputs, t_inputs = split_teacher_inputs(
+        batch['inputs'], cfg.model.get('teacher_inputs') or {})
+    samples = batch.get('data_samples')
+    s_batch = dict(inputs=s_inputs, data_samples=samples)
+    t_batch = dict(inputs=t_inputs, data_samples=samples)
 
     def run_student():
         student.train()

@@ -69,6 +69,32 @@ def load_model_cfg(cfg: Union[str, ModelCfg]) -> ConfigDict:
     return cfg
 
 
+def split_teacher_inputs(inputs: dict, teacher_inputs: Dict[str, str]
+                         ) -> Tuple[dict, dict]:
+    """Student and teacher inputs of a batch.
+
+    Args:
+        inputs (dict): Batch inputs.
+        teacher_inputs (dict): ``{teacher_key: batch_key}``: the teacher
+            reads ``inputs[batch_key]`` as its ``teacher_key``; those batch
+            keys are removed from the student's inputs.
+
+    Returns:
+        tuple[dict, dict]: student inputs, teacher inputs.
+    """
+    batch_keys = set(teacher_inputs.values())
+    missing = batch_keys - set(inputs)
+    if missing:
+        raise KeyError(
+            f'teacher_inputs needs batch keys {sorted(missing)}; the '
+            'dataset pipeline must produce and pack them')
+    student = {k: v for k, v in inputs.items() if k not in batch_keys}
+    teacher = dict(student)
+    for t_key, b_key in teacher_inputs.items():
+        teacher[t_key] = inputs[b_key]
+    return student, teacher
+
+
 def teacher_forward(teacher: nn.Module, inputs: dict,
                     data_samples: list) -> None:
     """A frozen teacher's forward as the distiller runs it: features and
@@ -395,17 +421,7 @@ class Distiller3D(BaseModel):
         return self.student(**data, mode=mode)
 
     def _split_inputs(self, inputs: dict) -> Tuple[dict, dict]:
-        batch_keys = set(self.teacher_inputs.values())
-        missing = batch_keys - set(inputs)
-        if missing:
-            raise KeyError(
-                f'teacher_inputs needs batch keys {sorted(missing)}; the '
-                'dataset pipeline must produce and pack them')
-        student = {k: v for k, v in inputs.items() if k not in batch_keys}
-        teacher = dict(student)
-        for t_key, b_key in self.teacher_inputs.items():
-            teacher[t_key] = inputs[b_key]
-        return student, teacher
+        return split_teacher_inputs(inputs, self.teacher_inputs)
 
     @property
     def distilling(self) -> bool:
