@@ -186,6 +186,29 @@ class EdgeConvAdapter(nn.Module):
         return x.max(dim=1).values if self.aggregate == 'max' else x
 
 
+def teacher_edge_features(feats: Tensor, centre: Tensor, neighbours: Tensor,
+                          edge: str = 'sub',
+                          aggregate: str = 'max') -> Tensor:
+    """The teacher's edge features without a learnt projection.
+
+    Args:
+        feats (Tensor): (M, C) all node features of the batch.
+        centre (Tensor): (N, ) indices of the kept nodes.
+        neighbours (Tensor): (N, K) indices of their neighbours.
+        edge (str): 'sub' (``F_j - F_q``) or 'cat' (``F_j``), as in
+            :class:`EdgeConvAdapter`.
+        aggregate (str): 'max' over the K neighbours or 'none'.
+
+    Returns:
+        Tensor: (N, 2C) with 'max', or (N, K, 2C) with 'none'.
+    """
+    f_q = feats[centre][:, None, :].expand(-1, neighbours.shape[1], -1)
+    f_j = feats[neighbours]
+    first = f_j - f_q if edge == 'sub' else f_j
+    edges = torch.cat([first, f_q], dim=-1)  # N, K, 2C
+    return edges.max(dim=1).values if aggregate == 'max' else edges
+
+
 @MODELS.register_module()
 class PointDistillerLoss(nn.Module):
     """PointDistiller's local distillation with reweighted learning.
@@ -251,7 +274,11 @@ class PointDistillerLoss(nn.Module):
             is a learnt projection of the teacher's graph features) or
             'frozen' (its random initial projection is kept: the target
             cannot move towards what the student already matches; see
-            projects/PointDistiller/README.md). Defaults to 'trained'.
+            projects/PointDistiller/README.md) or 'none' (no teacher
+            projection: the target is the teacher's own edge features,
+            ``concat(F_j - F_q, F_q)`` aggregated like the student's, so
+            ``out_channels`` is ``2 * teacher_channels``; only the
+            student adapter learns). Defaults to 'trained'.
         match (str): 'index' (same voxelization), 'coors' or 'nearest'.
         student_voxel (dict, optional): ``voxel_size`` and
             ``point_cloud_range`` of the student grid (``match='nearest'``).
@@ -289,7 +316,8 @@ class PointDistillerLoss(nn.Module):
             weighting=(weighting, WEIGHTINGS),
             selection=(selection, ('sample', 'batch')),
             match=(match, ('index', 'coors', 'nearest')),
-            teacher_adapter=(teacher_adapter, ('trained', 'frozen')))
+            teacher_adapter=(teacher_adapter, ('trained', 'frozen',
+                                               'none')))
         for key, (value, valid) in checks.items():
             if value not in valid:
                 raise ValueError(f'{key} must be one of {valid}, got '
@@ -297,14 +325,23 @@ class PointDistillerLoss(nn.Module):
         if match == 'nearest' and not (student_voxel and teacher_voxel):
             raise ValueError("match='nearest' needs student_voxel and "
                              'teacher_voxel (voxel_size, point_cloud_range)')
+        if teacher_adapter == 'none':
+            if out_channels not in (None, 2 * teacher_channels):
+                raise ValueError(
+                    "teacher_adapter='none' compares with the teacher's own "
+                    f'edge features (2 * {teacher_channels} channels); got '
+                    f'out_channels={out_channels}')
+            out_channels = 2 * teacher_channels
         out_channels = out_channels or student_channels
         self.student_adapter = EdgeConvAdapter(student_channels,
                                                out_channels, edge, aggregate)
-        self.teacher_adapter = EdgeConvAdapter(teacher_channels,
-                                               out_channels, edge, aggregate)
+        self.teacher_adapter = None if teacher_adapter == 'none' else \
+            EdgeConvAdapter(teacher_channels, out_channels, edge, aggregate)
         self.teacher_adapter_mode = teacher_adapter
         if teacher_adapter == 'frozen':
             self.teacher_adapter.requires_grad_(False)
+        self.edge = edge
+        self.aggregate = aggregate
         self.num_nodes = num_nodes
         self.k = k
         self.tau = tau
@@ -447,7 +484,10 @@ class PointDistillerLoss(nn.Module):
                                         batch)
             nbrs = self.neighbours(t_feat, batch, keep)
         g_s = self.student_adapter(s_feat, keep, nbrs)
-        if self.teacher_adapter_mode == 'frozen':
+        if self.teacher_adapter_mode == 'none':
+            g_t = teacher_edge_features(t_feat, keep, nbrs, self.edge,
+                                        self.aggregate)
+        elif self.teacher_adapter_mode == 'frozen':
             with torch.no_grad():
                 g_t = self.teacher_adapter(t_feat, keep, nbrs)
         else:

@@ -59,6 +59,9 @@ rows = [
          config=_pd + 'pointdistiller-bev_' + _suffix),
     dict(name='+ PointDistiller (BEV, frozen teacher adapter)',
          role='method', config=_pd + 'pointdistiller-bev-frozen_' + _suffix),
+    dict(name='+ PointDistiller (BEV, teacher edge features)',
+         role='method',
+         config=_pd + 'pointdistiller-bev-teacher-edges_' + _suffix),
     dict(name='teacher', role='teacher',
          config='configs/pointpillars/pointpillars_hv-secfpn_1xb2-cpu_'
          'synthetic-kitti-3d-3class.py',

@@ -288,3 +288,36 @@ def test_frozen_teacher_adapter_gets_no_gradient():
                    for p in loss.teacher_adapter.parameters())
     with pytest.raises(ValueError, match='teacher_adapter'):
         PointDistillerLoss(8, 16, teacher_adapter='fixed')
+
+
+def test_teacher_adapter_none_targets_the_teachers_own_edge_features():
+    """'none': the target is concat(F_j - F_q, F_q) of the teacher, with
+    no parameters on the teacher side; it cannot fall towards what
+    unrelated student features reproduce."""
+    from distill3d.models.losses.point_distiller import \
+        teacher_edge_features
+    feats = torch.tensor([[0., 1.], [2., 5.], [1., -1.]])
+    centre = torch.tensor([0, 2])
+    nbrs = torch.tensor([[0, 1], [2, 0]])
+    got = teacher_edge_features(feats, centre, nbrs, 'sub', 'max')
+    # node 0: max(F_j - F_0) over j in {0, 1} = (2, 4), then F_0
+    # node 2: max over j in {2, 0} of F_j - F_2 = max((0,0), (-1,2))
+    expected = torch.tensor([[2., 4., 0., 1.], [0., 2., 1., -1.]])
+    assert torch.equal(got, expected)
+    per_edge = teacher_edge_features(feats, centre, nbrs, 'cat', 'none')
+    assert per_edge.shape == (2, 2, 4)
+    assert torch.equal(per_edge[1, 1], torch.tensor([0., 1., 1., -1.]))
+
+    loss = PointDistillerLoss(8, 16, num_nodes=20, k=6,
+                              teacher_adapter='none')
+    assert loss.teacher_adapter is None
+    assert loss.student_adapter.conv.out_channels == 32
+    s_rec, t_rec = _records()
+    loss(s_rec, t_rec).backward()
+    assert loss.student_adapter.conv.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='2 \\* 16'):
+        PointDistillerLoss(8, 16, out_channels=8, teacher_adapter='none')
+    first, last = _adapters_only_loss('none')
+    first_t, last_t = _adapters_only_loss('trained')
+    assert last > 0.1 * first, (first, last)
+    assert last > 1000 * last_t
