@@ -6,14 +6,29 @@ PY := $(VENV)/bin/python
 DEMO_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
 DEMO_ARGS ?=
+# the compat stack (torch 2.1 + numpy 1.23 + mmcv 2.1.0 built against it)
+# and the representative subset `make test-compat` runs on it
+COMPAT_VENV ?= .venv-compat
+COMPAT_TESTS ?= tests/test_utils tests/test_cpu_support \
+	tests/test_models/test_losses tests/test_models/test_recorders \
+	tests/test_models/test_distillers/test_distiller3d.py \
+	tests/test_datasets/test_synthetic_kitti.py \
+	tests/test_benchmark/test_stats.py tests/test_apis/test_inspect.py \
+	tests/test_engine/test_distill_resume.py
 
-.PHONY: env test demo data clean-data
+.PHONY: env env-compat test test-compat demo data clean-data
 
 env:
 	bash tools/setup_env.sh $(VENV)
 
 test: env
 	$(PY) -m pytest tests $(PYTEST_ARGS)
+
+env-compat:
+	bash tools/setup_env.sh $(COMPAT_VENV) compat
+
+test-compat: env-compat
+	$(COMPAT_VENV)/bin/python -m pytest $(COMPAT_TESTS) $(PYTEST_ARGS)
 
 demo: env
 	$(PY) tools/demo.py --out-dir $(DEMO_DIR) $(DEMO_ARGS)

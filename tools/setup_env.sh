@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
 # Create the distill3d environment in .venv (idempotent).
 #
-# Usage: bash tools/setup_env.sh [VENV_DIR]
+# Usage: bash tools/setup_env.sh [VENV_DIR] [STACK]
+#
+# STACK is "pinned" (default: requirements/*.txt, torch 2.13 + numpy 2) or
+# "compat" (requirements/compat/: torch 2.1 + numpy 1.23, the stack most
+# mmdet3d users run; `make test-compat` uses it). Each stack has its own
+# build tools and constraints and caches its own mmcv wheel (mmcv's compiled
+# ops are bound to the torch they were built against).
 #
 # What it does (facts behind each step: ../shared/SETUP.md):
 #   1. creates VENV_DIR (default: .venv in the repo root) with the pinned
@@ -21,11 +27,18 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${1:-$ROOT/.venv}"
+STACK="${2:-pinned}"
 CACHE="${DISTILL3D_CACHE:-$HOME/.cache/distill3d/wheels}"
 PYTHON="${PYTHON:-python3}"
 MARKER="$VENV/.distill3d-env"
+case "$STACK" in
+  pinned) REQ="$ROOT/requirements" ;;
+  compat) REQ="$ROOT/requirements/compat"; CACHE="$CACHE/compat" ;;
+  *) echo "setup_env.sh: unknown stack '$STACK' (pinned or compat)" >&2
+     exit 2 ;;
+esac
 STAMP="$(cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt \
-         | sha256sum | cut -c1-16)"
+         "$REQ/"*.txt | sha256sum | cut -c1-16)"
 
 log() { printf '[setup_env %(%H:%M:%S)T] %s\n' -1 "$*"; }
 
@@ -43,17 +56,18 @@ PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 log "build tools and torch"
-"${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
+"${PIP[@]}" install -q -r "$REQ/build.txt"
 
 mkdir -p "$CACHE"
 MMCV_WHL="$(ls "$CACHE"/mmcv-2.1.0-*.whl 2>/dev/null | head -n1 || true)"
 if [[ -z "$MMCV_WHL" ]]; then
-  log "building mmcv 2.1.0 with ops (one time, several minutes on 2 cores)"
+  log "building mmcv 2.1.0 with ops against torch $("$PY" -c \
+    'import torch; print(torch.__version__)') (one time, several minutes)"
   tmp="$(mktemp -d)"
   # CFLAGS replaces Python's default flags, so -O3/-DNDEBUG are restated.
   MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
     CFLAGS="-DNDEBUG -O3 -fwrapv -g0" \
-    "${PIP[@]}" wheel -q --no-deps --no-build-isolation \
+    "${PIP[@]}" wheel -q --no-deps --no-build-isolation --no-cache-dir \
       --no-binary mmcv -w "$tmp" "mmcv==2.1.0"
   mv "$tmp"/mmcv-2.1.0-*.whl "$CACHE"/
   rm -rf "$tmp"
@@ -64,14 +78,14 @@ fi
 
 log "mmcv, mmengine, mmdet and runtime deps"
 "${PIP[@]}" install -q "$MMCV_WHL" -r "$ROOT/requirements/runtime.txt" \
-  -c "$ROOT/requirements/constraints.txt"
+  -c "$REQ/constraints.txt"
 log "mmdet3d and its import-time deps (without its declared heavy deps)"
 "${PIP[@]}" install -q --no-deps -r "$ROOT/requirements/nodeps.txt" \
-  -c "$ROOT/requirements/constraints.txt" 2>&1 \
+  -c "$REQ/constraints.txt" 2>&1 \
   | grep -v "dependency resolver\|which is not installed\|but you have" || true
 log "test tools and distill3d (editable)"
 "${PIP[@]}" install -q -r "$ROOT/requirements/tests.txt" \
-  -c "$ROOT/requirements/constraints.txt"
+  -c "$REQ/constraints.txt"
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e "$ROOT"
 
 log "checking mmcv ops and imports"

@@ -12,6 +12,7 @@ import pytest
 import torch
 from mmengine.hooks import Hook
 
+from distill3d.utils import load_weights_only
 from helpers import cpu_runner_cfg
 
 FITNETS = ('distill/'
@@ -65,7 +66,7 @@ def test_resume_restores_distiller_and_optimizer(synthetic_kitti, tmp_path):
     runner.train()
     ckpt1 = osp.join(work, 'epoch_1.pth')
     # torch's weights-only loading (distill3d allow-lists mmengine's types)
-    saved = torch.load(ckpt1, map_location='cpu', weights_only=True)
+    saved = load_weights_only(ckpt1)
     assert saved['meta']['epoch'] == 1 and saved['meta']['iter'] == 1
     groups = {k.split('.', 1)[0] for k in saved['state_dict']}
     assert {'student', 'teacher', 'adapters'} <= groups
@@ -118,7 +119,7 @@ def test_resume_restores_distiller_and_optimizer(synthetic_kitti, tmp_path):
 
     # training went on: epoch 2, one more AdamW step, adapter moved
     assert runner.epoch == 2
-    ckpt2 = torch.load(osp.join(work, 'epoch_2.pth'), weights_only=True)
+    ckpt2 = load_weights_only(osp.join(work, 'epoch_2.pth'))
     assert ckpt2['meta']['epoch'] == 2 and ckpt2['meta']['iter'] == 2
     idx = by_name['adapters.loss_kd_neck.proj.weight']
     assert float(ckpt2['optimizer']['state'][idx]['step']) == 2

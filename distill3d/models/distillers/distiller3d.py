@@ -11,6 +11,7 @@ from mmengine.runner import CheckpointLoader
 from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
+from ...utils.safe_globals import load_weights_only
 from ...utils.state_dict import state_dict_mismatch
 from ...utils.teacher_checkpoint import (check_mmdet3d_version,
                                          fetch_checkpoint, is_url)
@@ -276,9 +277,11 @@ class Distiller3D(BaseModel):
                 'first, or fix the path)')
         try:
             # a URL is downloaded first, so that it is read weights-only
-            # like a local file (mmengine's URL loader is not)
+            # like a local file (mmengine's URL loader is not); a local
+            # file is read weights-only on every torch (load_weights_only)
             local = fetch_checkpoint(path) if is_url(path) else path
-            ckpt = CheckpointLoader.load_checkpoint(local, map_location='cpu')
+            ckpt = load_weights_only(local) if osp.isfile(local) else \
+                CheckpointLoader.load_checkpoint(local, map_location='cpu')
         except Exception as exc:
             raise RuntimeError(
                 f'teacher_ckpt {path!r} could not be read: {exc}') from exc
