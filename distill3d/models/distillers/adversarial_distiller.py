@@ -4,6 +4,7 @@ updates (FAD)."""
 from collections import OrderedDict
 from typing import Dict, Union
 
+import torch
 from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor, nn
 
@@ -42,16 +43,32 @@ class AdversarialDistiller3D(Distiller3D):
     tells apart), suffixed ``_<term>`` when there are several adversarial
     terms.
 
+    Every ``grad_ratio_interval`` steps it also logs, per adversarial
+    term, ``grad_ratio_<part>``: the norm of the gradient of the term's
+    weighted part (``adv``, and ``paired`` when on) with respect to the
+    student's recorded feature (before the adapter) divided by the norm of
+    the student's task losses' gradient there (no extra update; one
+    backward pass per part on the retained graph).
+
     Args:
         disc_steps (int): Discriminator updates per student update (on the
             same features). Defaults to 1.
+        grad_ratio_interval (int): Log the gradient ratios every this many
+            train steps (first step included); 0 disables it. Defaults to
+            50.
         **kwargs: :class:`Distiller3D` arguments.
     """
 
-    def __init__(self, disc_steps: int = 1, **kwargs) -> None:
+    def __init__(self, disc_steps: int = 1, grad_ratio_interval: int = 50,
+                 **kwargs) -> None:
         if disc_steps < 0:
             raise ValueError(f'disc_steps must be >= 0, got {disc_steps}')
+        if grad_ratio_interval < 0:
+            raise ValueError('grad_ratio_interval must be >= 0, got '
+                             f'{grad_ratio_interval}')
         self.disc_steps = disc_steps
+        self.grad_ratio_interval = grad_ratio_interval
+        self._steps = 0
         super().__init__(**kwargs)
         if getattr(self, 'teacher_mode', 'frozen') != 'frozen':
             raise ValueError('AdversarialDistiller3D needs a separate, '
@@ -133,12 +150,57 @@ class AdversarialDistiller3D(Distiller3D):
                 for disc in discriminators:
                     disc.requires_grad_(True)
         parsed, log_vars = self.parse_losses(losses)
+        if self.grad_ratio_interval and \
+                self._steps % self.grad_ratio_interval == 0:
+            log_vars.update(self.gradient_ratios(losses))
+        self._steps += 1
         student_wrapper.update_params(parsed)
         log_vars.update(
             self._update_discriminators(wrappers['discriminator'], terms))
         for loss in terms.values():
             loss.clear()
         return log_vars
+
+    def gradient_ratios(self, losses: Dict[str, Tensor]
+                        ) -> Dict[str, Tensor]:
+        """Adversarial / task gradient norms at the student's feature.
+
+        Args:
+            losses (dict): This step's losses, graph kept (before the
+                update).
+
+        Returns:
+            dict[str, Tensor]: ``grad_ratio_<part>`` (suffixed with the
+            term when there are several adversarial terms).
+        """
+        task = [v for k, v in losses.items()
+                if 'loss' in k and not k.startswith(('loss_kd_', 'teacher_'))
+                and isinstance(v, Tensor) and v.requires_grad]
+        out: Dict[str, Tensor] = OrderedDict()
+        terms = {n: t for n, t in self.adversarial_terms().items()
+                 if getattr(t, 'parts', None)}
+        if not task or not terms:
+            return out
+        task_loss = sum(task)
+        for name, loss in terms.items():
+            term = next(t for t in self._terms if t.name == name)
+            rec = self._student_recorders[term.student.key].record
+            if rec is None or not rec.tensor.requires_grad:
+                continue
+            feat = rec.tensor
+            g_task, = torch.autograd.grad(task_loss, feat, retain_graph=True,
+                                          allow_unused=True)
+            task_norm = g_task.norm() if g_task is not None else None
+            suffix = '' if len(terms) == 1 else '_' + name[len('loss_kd_'):]
+            for part, value in loss.parts.items():
+                g, = torch.autograd.grad(value, feat, retain_graph=True,
+                                         allow_unused=True)
+                norm = g.norm() if g is not None else feat.new_zeros(())
+                ratio = norm / task_norm.clamp_min(1e-12) \
+                    if task_norm is not None else norm.new_tensor(
+                        float('inf'))
+                out[f'grad_ratio_{part}{suffix}'] = ratio.detach()
+        return out
 
     def _update_discriminators(self, wrapper: OptimWrapper,
                                terms: Dict[str, nn.Module]
@@ -161,5 +223,7 @@ class AdversarialDistiller3D(Distiller3D):
                     logs['disc_real' + suffix] = out['real_score']
                     logs['disc_fake' + suffix] = out['fake_score']
                     logs['disc_acc' + suffix] = out['acc']
+                    if 'r1' in out:
+                        logs['disc_r1' + suffix] = out['r1']
             wrapper.update_params(total)
         return logs

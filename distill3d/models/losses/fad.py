@@ -22,8 +22,23 @@ hinge      relu(1 - D(real)) + relu(1 + D(f)) -D(fake)
 
 (vanilla uses the non-saturating generator loss; every loss is the batch
 mean.)
+
+Options against a discriminator that wins on a trivial cue or gives the
+student no useful gradient (issue "FAD that measurably helps"):
+
+- ``normalize``: 'l2' (unit vectors), 'standardize' (per-sample zero mean,
+  unit variance, then unit norm: the teacher's non-negative max-pooled
+  features and an adapter's output then share sign and zero patterns, so
+  counting zeros no longer separates them) or 'none';
+- ``r1_gamma``: R1 penalty ``gamma / 2 * |grad_x D(x_real)|^2`` on the
+  discriminator (Mescheder et al. 2018) instead of spectral norm;
+- ``instance_noise``: Gaussian noise of this std added to both features
+  the discriminator sees (Sonderby et al. 2017);
+- ``paired_weight``: a per-sample term tying the student's feature for
+  shape i to the teacher's for shape i (``paired_loss`` 'mse' or 'cosine'
+  on the normalised features), as MEAL's similarity loss or AFD's KL.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Dict, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -33,6 +48,8 @@ from mmdet3d.registry import MODELS
 from .utils import fp32
 
 GAN_TYPES = ('vanilla', 'lsgan', 'hinge')
+NORMALIZATIONS = ('none', 'l2', 'standardize')
+PAIRED_LOSSES = ('mse', 'cosine')
 
 
 @MODELS.register_module()
@@ -145,9 +162,21 @@ class FeatureAdversarialLoss(nn.Module):
             Defaults to 1.0.
         discriminator (dict, optional): Discriminator config; defaults to
             ``FeatureDiscriminator`` with ``in_channels``.
-        normalize (bool): L2-normalise both features before the
-            discriminator (it then judges directions, not norms).
-            Defaults to False.
+        normalize (bool | str): How both features are normalised before
+            the discriminator (and the paired term): 'l2' (or True; it
+            then judges directions, not norms), 'standardize' (per-sample
+            zero mean and unit variance, then unit norm) or 'none' (or
+            False). Defaults to 'none'.
+        r1_gamma (float): R1 penalty weight on the teacher (real) features
+            in the discriminator loss; 0 disables it. Defaults to 0.
+        instance_noise (float): Std of Gaussian noise added to both
+            features the discriminator sees (student and discriminator
+            updates alike); 0 disables it. Defaults to 0.
+        paired_weight (float): Weight of the per-sample term between the
+            normalised student and teacher features of the same sample; 0
+            disables it. Defaults to 0.
+        paired_loss (str): 'mse' (mean over channels) or 'cosine'
+            (1 - cosine). Defaults to 'mse'.
     """
 
     #: the distiller alternates student and discriminator updates
@@ -159,11 +188,26 @@ class FeatureAdversarialLoss(nn.Module):
                  loss_weight: float = 1.0,
                  disc_loss_weight: float = 1.0,
                  discriminator: Optional[dict] = None,
-                 normalize: bool = False) -> None:
+                 normalize: Union[bool, str] = 'none',
+                 r1_gamma: float = 0.,
+                 instance_noise: float = 0.,
+                 paired_weight: float = 0.,
+                 paired_loss: str = 'mse') -> None:
         super().__init__()
         if gan_type not in GAN_TYPES:
             raise ValueError(f'gan_type must be one of {GAN_TYPES}, got '
                              f'{gan_type!r}')
+        if isinstance(normalize, bool):
+            normalize = 'l2' if normalize else 'none'
+        if normalize not in NORMALIZATIONS:
+            raise ValueError(f'normalize must be one of {NORMALIZATIONS} or '
+                             f'a bool, got {normalize!r}')
+        if paired_loss not in PAIRED_LOSSES:
+            raise ValueError(f'paired_loss must be one of {PAIRED_LOSSES}, '
+                             f'got {paired_loss!r}')
+        if min(r1_gamma, instance_noise, paired_weight) < 0:
+            raise ValueError('r1_gamma, instance_noise and paired_weight '
+                             'must be >= 0')
         disc = dict(discriminator or dict(type='FeatureDiscriminator'))
         if in_channels is None and 'in_channels' not in disc:
             raise ValueError('FeatureAdversarialLoss needs in_channels (the '
@@ -174,12 +218,36 @@ class FeatureAdversarialLoss(nn.Module):
         self.loss_weight = loss_weight
         self.disc_loss_weight = disc_loss_weight
         self.normalize = normalize
+        self.r1_gamma = r1_gamma
+        self.instance_noise = instance_noise
+        self.paired_weight = paired_weight
+        self.paired_loss = paired_loss
         self.discriminator = MODELS.build(disc)
         self._pair: Optional[Tuple[Tensor, Tensor]] = None
+        #: the last student step's terms, logged by the distiller
+        self.log_vars: Dict[str, Tensor] = {}
+        self.parts: Dict[str, Tensor] = {}
 
     def _prep(self, feat: Tensor) -> Tensor:
+        """(B, C) features as the discriminator and the paired term see
+        them (normalised; no noise)."""
         feat = feat.float().flatten(1)
-        return F.normalize(feat, dim=1) if self.normalize else feat
+        if self.normalize == 'standardize':
+            feat = feat - feat.mean(dim=1, keepdim=True)
+            return F.normalize(feat, dim=1)
+        return F.normalize(feat, dim=1) if self.normalize == 'l2' else feat
+
+    def _noisy(self, feat: Tensor) -> Tensor:
+        if self.instance_noise > 0 and self.training:
+            return feat + self.instance_noise * torch.randn_like(feat)
+        return feat
+
+    def paired(self, student: Tensor, teacher: Tensor) -> Tensor:
+        """Per-sample term between normalised features (unweighted)."""
+        s, t = self._prep(student), self._prep(teacher.detach())
+        if self.paired_loss == 'cosine':
+            return (1 - F.cosine_similarity(s, t, dim=1)).mean()
+        return (s - t).pow(2).mean()
 
     @fp32
     def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
@@ -199,8 +267,17 @@ class FeatureAdversarialLoss(nn.Module):
                              f'{tuple(student.shape)} and teacher feature '
                              f'{tuple(teacher.shape)} differ (adapter?)')
         self._pair = (student.detach(), teacher.detach())
-        fake = self.discriminator(self._prep(student))
-        return self.loss_weight * generator_loss(fake, self.gan_type)
+        fake = self.discriminator(self._noisy(self._prep(student)))
+        adv = self.loss_weight * generator_loss(fake, self.gan_type)
+        self.log_vars = dict(adv=adv.detach())
+        #: the step's weighted parts, in the graph (gradient-ratio logging)
+        self.parts = dict(adv=adv)
+        if self.paired_weight > 0:
+            paired = self.paired_weight * self.paired(student, teacher)
+            self.log_vars['paired'] = paired.detach()
+            self.parts['paired'] = paired
+            return adv + paired
+        return adv
 
     def has_pair(self) -> bool:
         """Whether features of a student step wait for the discriminator."""
@@ -219,14 +296,26 @@ class FeatureAdversarialLoss(nn.Module):
             raise RuntimeError('discriminator_loss() needs a forward() of '
                                'this loss in the same step first')
         fake_feat, real_feat = self._pair
-        real = self.discriminator(self._prep(real_feat))
-        fake = self.discriminator(self._prep(fake_feat))
-        loss = self.disc_loss_weight * discriminator_loss(
-            real, fake, self.gan_type)
+        real_in = self._noisy(self._prep(real_feat))
+        if self.r1_gamma > 0:
+            real_in = real_in.detach().requires_grad_(True)
+        real = self.discriminator(real_in)
+        fake = self.discriminator(self._noisy(self._prep(fake_feat)))
+        loss = discriminator_loss(real, fake, self.gan_type)
+        out = {}
+        if self.r1_gamma > 0:
+            grad, = torch.autograd.grad(real.sum(), real_in,
+                                        create_graph=True)
+            r1 = 0.5 * self.r1_gamma * grad.pow(2).sum(dim=1).mean()
+            loss = loss + r1
+            out['r1'] = r1.detach()
         acc = torch.cat([real > 0, fake < 0]).float().mean()
-        return dict(loss=loss, real_score=real.detach().mean(),
-                    fake_score=fake.detach().mean(), acc=acc.detach())
+        out.update(loss=self.disc_loss_weight * loss,
+                   real_score=real.detach().mean(),
+                   fake_score=fake.detach().mean(), acc=acc.detach())
+        return out
 
     def clear(self) -> None:
         """Forget the cached features."""
         self._pair = None
+        self.parts = {}

@@ -210,3 +210,32 @@ def test_project_configs_build(name):
         assert model.distill_losses['loss_kd_fad'].discriminator\
             .in_channels == 1024
     assert ('loss_kd_cls' in model.distill_losses) == ('logit-kd' in name)
+
+
+def test_gradient_ratio_logging_matches_direct_computation():
+    """grad_ratio_adv / grad_ratio_paired: gradient norm of each FAD part
+    at the student's neck feature over the task loss's, every N steps."""
+    distiller = _distiller(grad_ratio_interval=2)
+    distiller.distill_losses['loss_kd_fad'].paired_weight = 0.5
+    distiller.train()
+    optim = _optim(distiller)
+    logs = [distiller.train_step(_batch(), optim) for _ in range(3)]
+    assert 'grad_ratio_adv' in logs[0] and 'grad_ratio_paired' in logs[0]
+    assert 'grad_ratio_adv' not in logs[1] and 'grad_ratio_adv' in logs[2]
+    assert 'kd_fad.adv' in logs[0] and 'kd_fad.paired' in logs[0]
+    # direct computation on the same batch and weights
+    data = distiller.data_preprocessor(_batch(), True)
+    distiller.discriminator_modules()['loss_kd_fad'].requires_grad_(False)
+    losses = distiller(**data, mode='loss')
+    ratios = distiller.gradient_ratios(losses)
+    term = distiller.distill_losses['loss_kd_fad']
+    feat = distiller._student_recorders[
+        distiller._terms[0].student.key].record.tensor
+    task = sum(v for k, v in losses.items() if k.startswith('loss_cls'))
+    g_task, = torch.autograd.grad(task, feat, retain_graph=True)
+    g_adv, = torch.autograd.grad(term.parts['adv'], feat, retain_graph=True)
+    assert ratios['grad_ratio_adv'].item() == pytest.approx(
+        (g_adv.norm() / g_task.norm()).item(), rel=1e-5)
+    assert ratios['grad_ratio_adv'].item() > 0
+    with pytest.raises(ValueError, match='grad_ratio_interval'):
+        _distiller(grad_ratio_interval=-1)

@@ -3,6 +3,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from distill3d.models.losses.fad import FeatureAdversarialLoss
+
 
 @pytest.mark.parametrize('gan_type', ['vanilla', 'lsgan', 'hinge'])
 def test_objectives_match_formulas(gan_type):
@@ -89,3 +91,102 @@ def test_discriminator_learns_to_separate():
     assert out['acc'] > 0.9
     # the student term is now large: the student is "caught"
     assert loss(fake, real) > F.softplus(torch.tensor(0.))
+
+
+def _teacher_like(n=64, c=256, seed=0):
+    """Non-negative max-pooled-like features with few exact zeros."""
+    g = torch.Generator().manual_seed(seed)
+    return torch.relu(torch.randn(n, c, generator=g) + 3)
+
+
+def _zero_count_accuracy(real, fake):
+    """Best accuracy of a threshold on the number of exact zeros per row
+    (the trivial cue the ReLU adapter gave the discriminator)."""
+    zr = (real == 0).sum(1).float()
+    zf = (fake == 0).sum(1).float()
+    best = 0.5
+    for th in torch.cat([zr, zf]).unique():
+        acc = (torch.cat([zr <= th, zf > th]).float().mean().item(),
+               torch.cat([zr > th, zf <= th]).float().mean().item())
+        best = max(best, *acc)
+    return best
+
+
+def test_linear_adapter_and_standardize_remove_the_zero_cue():
+    from distill3d.models.adapters import ChannelAdapter
+    torch.manual_seed(0)
+    teacher = _teacher_like()
+    student = torch.randn(64, 32)
+    old = FeatureAdversarialLoss(in_channels=256, normalize='l2')
+    new = FeatureAdversarialLoss(in_channels=256, normalize='standardize')
+    relu_adapter = ChannelAdapter(32, 256, act=True)
+    linear_adapter = ChannelAdapter(32, 256)
+    with torch.no_grad():
+        old_acc = _zero_count_accuracy(old._prep(teacher),
+                                       old._prep(relu_adapter(student)))
+        new_acc = _zero_count_accuracy(new._prep(teacher),
+                                       new._prep(linear_adapter(student)))
+        # standardised teacher features have both signs, as the linear
+        # adapter's: the sign is no cue either
+        neg_t = (new._prep(teacher) < 0).float().mean().item()
+        neg_s = (new._prep(linear_adapter(student)) < 0).float().mean()
+    assert old_acc == 1.0
+    assert new_acc < 0.6
+    assert 0.3 < neg_t < 0.7 and 0.3 < neg_s.item() < 0.7
+    with pytest.raises(ValueError, match='normalize'):
+        FeatureAdversarialLoss(in_channels=4, normalize='batch')
+
+
+def test_r1_penalty_by_hand():
+    """A linear discriminator D(x) = w.x + b: grad_x D = w, so R1 is
+    gamma / 2 * |w|^2 on top of the GAN loss."""
+    torch.manual_seed(0)
+    gamma = 3.0
+    loss = FeatureAdversarialLoss(
+        in_channels=8, r1_gamma=gamma,
+        discriminator=dict(type='FeatureDiscriminator', hidden_channels=()))
+    plain = FeatureAdversarialLoss(
+        in_channels=8,
+        discriminator=dict(type='FeatureDiscriminator', hidden_channels=()))
+    plain.discriminator.load_state_dict(loss.discriminator.state_dict())
+    s, t = torch.randn(5, 8), torch.randn(5, 8)
+    loss(s, t)
+    plain(s, t)
+    out, ref = loss.discriminator_loss(), plain.discriminator_loss()
+    w = loss.discriminator.net[0].weight
+    expected = 0.5 * gamma * w.pow(2).sum()
+    assert out['r1'].item() == pytest.approx(expected.item(), rel=1e-5)
+    assert (out['loss'] - ref['loss']).item() == pytest.approx(
+        expected.item(), rel=1e-5)
+    out['loss'].backward()
+    assert w.grad is not None  # the penalty trains the discriminator
+
+
+def test_instance_noise_only_in_training():
+    torch.manual_seed(0)
+    loss = FeatureAdversarialLoss(in_channels=8, instance_noise=0.5)
+    s, t = torch.randn(5, 8), torch.randn(5, 8)
+    loss.train()
+    a, b = loss(s, t), loss(s, t)
+    assert a.item() != b.item()
+    loss.eval()
+    assert loss(s, t).item() == loss(s, t).item()
+
+
+@pytest.mark.parametrize('kind', ['mse', 'cosine'])
+def test_paired_term_by_hand(kind):
+    torch.manual_seed(0)
+    s = torch.randn(4, 6, requires_grad=True)
+    t = torch.randn(4, 6)
+    loss = FeatureAdversarialLoss(in_channels=6, normalize='l2',
+                                  paired_weight=2.0, paired_loss=kind)
+    total = loss(s, t)
+    sn, tn = F.normalize(s, dim=1), F.normalize(t, dim=1)
+    expected = (sn - tn).pow(2).mean() if kind == 'mse' else \
+        (1 - (sn * tn).sum(1)).mean()
+    assert loss.log_vars['paired'].item() == pytest.approx(
+        2 * expected.item(), rel=1e-5)
+    assert total.item() == pytest.approx(
+        (loss.log_vars['adv'] + loss.log_vars['paired']).item(), rel=1e-6)
+    total.backward()
+    assert s.grad.abs().sum() > 0
