@@ -10,7 +10,9 @@ only the points of instance classes, one small ``.npz`` per frame::
         points (M, C) float32   the instance points (scan columns)
         sem    (M, )  int64     raw SemanticKITTI semantic ids
         inst   (M, )  int64     instance ids
-        classes (K, ) str       class names the file covers
+        raw_ids (R, ) int64     raw semantic ids the file covers (every
+                                id the labels_map sends to the classes)
+        classes (K, ) str       the classes asked for
 
 Built from the standard SemanticKITTI layout by
 ``projects/M2SKD/tools/build_instance_index.py``.
@@ -18,38 +20,48 @@ Built from the standard SemanticKITTI layout by
 import glob
 import os
 import os.path as osp
-from typing import Dict, Optional, Sequence
+from typing import Dict, Optional, Sequence, Union
 
 import numpy as np
 
-from .transforms.multi_scan_fusion import RAW_IDS, read_label_file
+from .transforms.multi_scan_fusion import (THING_CLASSES, default_labels_map,
+                                           raw_ids_of_classes,
+                                           read_label_file)
 
 INDEX_DIR = 'instance_index'
 
 
 def build_instance_index(data_root: str,
                          sequences: Optional[Sequence[str]] = None,
-                         classes: Sequence[str] = tuple(RAW_IDS),
+                         classes: Sequence[Union[str, int]] = THING_CLASSES,
                          num_feats: int = 4,
-                         index_dir: str = INDEX_DIR) -> Dict[str, int]:
+                         index_dir: str = INDEX_DIR,
+                         labels_map: Optional[Dict[int, int]] = None,
+                         class_names: Optional[Sequence[str]] = None
+                         ) -> Dict[str, int]:
     """Write the per-frame instance files of a SemanticKITTI root.
 
     Args:
         data_root (str): Folder holding ``sequences/``.
         sequences (Sequence[str], optional): Sequence names (e.g. '00');
             defaults to every sequence with labels.
-        classes (Sequence[str]): Class names (keys of ``RAW_IDS``) whose
-            instance points are kept. Defaults to all of them.
+        classes (Sequence[str | int]): Classes (names or indices) whose
+            instance points are kept; their raw ids come from
+            ``labels_map``. Defaults to SemanticKITTI's thing classes.
         num_feats (int): Float columns per point in the scans.
         index_dir (str): Sub-folder name in each sequence.
+        labels_map (dict, optional): Raw id -> class index of the data set
+            (a config's ``labels_map``). Defaults to mmdet3d's SemanticKITTI
+            ``labels_map``.
+        class_names (Sequence[str], optional): The data set's class names.
+            Defaults to mmdet3d's SemanticKITTI names.
 
     Returns:
         dict: Frames indexed per sequence.
     """
-    unknown = [c for c in classes if c not in RAW_IDS]
-    if unknown:
-        raise ValueError(f'unknown classes {unknown}')
-    ids = np.array(sorted({i for c in classes for i in RAW_IDS[c]}))
+    per_class = raw_ids_of_classes(labels_map or default_labels_map(),
+                                   classes, class_names)
+    ids = np.array(sorted({i for v in per_class.values() for i in v}))
     seq_root = osp.join(data_root, 'sequences')
     if sequences is None:
         sequences = sorted(
@@ -73,7 +85,8 @@ def build_instance_index(data_root: str,
                 points=scan[keep],
                 sem=sem[keep],
                 inst=inst[keep],
-                classes=np.array(list(classes)))
+                raw_ids=ids,
+                classes=np.array([str(c) for c in classes]))
         done[seq] = len(labels)
     return done
 

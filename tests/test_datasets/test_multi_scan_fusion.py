@@ -11,7 +11,8 @@ from mmengine.registry import init_default_scope
 from helpers import config_path
 
 from distill3d.datasets.transforms.multi_scan_fusion import (
-    DEFAULT_HARD_CLASSES, RAW_IDS, read_label_file)
+    DEFAULT_HARD_CLASSES, default_labels_map, raw_ids_of_classes,
+    read_label_file)
 
 LOAD = [
     dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
@@ -21,7 +22,11 @@ LOAD = [
          dataset_type='semantickitti')
 ]
 CYLINDER3D = 'cylinder3d/cylinder3d_1xb2-cpu_synthetic-semantickitti.py'
-HARD_IDS = {i for c in DEFAULT_HARD_CLASSES for i in RAW_IDS[c]}
+HARD_IDS = {
+    i
+    for ids in raw_ids_of_classes(default_labels_map(),
+                                  DEFAULT_HARD_CLASSES).values() for i in ids
+}
 
 
 @pytest.fixture(scope='module')
@@ -266,5 +271,84 @@ def test_instance_index_gives_the_same_fusion(sequence, tmp_path):
     # an index without the requested classes is refused
     from distill3d.datasets.instance_index import build_instance_index
     build_instance_index(str(root), classes=['car'], index_dir='cars')
-    with pytest.raises(ValueError, match='does not cover'):
+    with pytest.raises(ValueError, match='does not cover raw label ids'):
         _run(seq, 4, index_dir='cars')
+
+
+def test_hard_raw_ids_come_from_the_labels_map():
+    """Every raw id the data set's labels_map sends to a hard class: the
+    moving variants and the classes merged into other-vehicle (13 bus, 16
+    on-rails, 256 moving-on-rails) included."""
+    ids = raw_ids_of_classes(default_labels_map(), DEFAULT_HARD_CLASSES)
+    assert ids['other-vehicle'] == (13, 16, 20, 256, 257, 259)
+    assert ids['truck'] == (18, 258)
+    assert ids['person'] == (30, 254)
+    assert ids['bicycle'] == (11, )
+    # by class index, as the losses take them
+    assert raw_ids_of_classes(default_labels_map(), [4])[4] == \
+        ids['other-vehicle']
+    # a data set with its own labels_map: 99 merged into class 1
+    own = raw_ids_of_classes({0: 0, 7: 1, 99: 1}, ['bicycle'])
+    assert own['bicycle'] == (7, 99)
+    with pytest.raises(ValueError, match='no raw label id'):
+        raw_ids_of_classes({0: 0}, ['bicycle'])
+
+
+def _relabel(root, frame, inst_id, raw_id):
+    path = osp.join(root, 'labels', f'{frame:06d}.label')
+    raw = np.fromfile(path, dtype=np.uint32)
+    hit = (raw >> 16) == inst_id
+    raw[hit] = (raw[hit] & 0xFFFF0000) | raw_id
+    raw.tofile(path)
+    return int(hit.sum())
+
+
+def test_merged_other_vehicle_ids_are_fused(sequence, tmp_path):
+    """An instance labelled bus (13) in frame 3 and moving-on-rails (256)
+    in frame 4 is an other-vehicle: fused (a hand list without 13 and 256
+    fused nothing of it)."""
+    seq = str(tmp_path / 'seq')
+    shutil.copytree(sequence, seq)
+    sem4, inst4 = read_label_file(osp.join(seq, 'labels', '000004.label'))
+    sem3, inst3 = read_label_file(osp.join(seq, 'labels', '000003.label'))
+    both = set(inst4[np.isin(sem4, list(HARD_IDS))].tolist()) & \
+        set(inst3[np.isin(sem3, list(HARD_IDS))].tolist()) - {0}
+    inst_id = sorted(both)[0]
+    for frame in range(6):  # only this instance is an other-vehicle
+        _, inst = read_label_file(osp.join(seq, 'labels',
+                                           f'{frame:06d}.label'))
+        for other in set(inst.tolist()) - {0, inst_id}:
+            _relabel(seq, frame, other, 40)  # road: not hard
+    assert _relabel(seq, 3, inst_id, 13) > 0
+    assert _relabel(seq, 4, inst_id, 256) > 0
+    out = _run(seq, 4, num_prev=1, hard_classes=['other-vehicle'])
+    n = len(_scan(seq, 4))
+    assert out['num_fused_points'] > 0
+    assert set(out['pts_semantic_mask'][n:].tolist()) == {13}
+    assert set(out['pts_instance_mask'][n:].tolist()) == {inst_id}
+    # the same class by mmdet3d's name and by index
+    for name in ('bus', 4):
+        again = _run(seq, 4, num_prev=1, hard_classes=[name])
+        assert again['num_fused_points'] == out['num_fused_points']
+    none = _run(seq, 4, num_prev=1, hard_classes=['truck'])
+    assert none['num_fused_points'] == 0
+
+
+def test_real_sample_frame_hard_ids_match_mmdet3d_mapping(shared_samples):
+    """On the real sample frame, the points the fusion treats as hard are
+    exactly those mmdet3d's PointSegClassMapping sends to a hard class."""
+    from distill3d.datasets.transforms.multi_scan_fusion import \
+        MultiScanHardInstanceFusion
+    root = osp.join(shared_samples, 'tests', 'data', 'semantickitti')
+    seq = osp.join(root, 'sequences', '00')
+    if not osp.isfile(osp.join(seq, 'labels', '000000.label')):
+        pytest.skip('no SemanticKITTI sample frame')
+    fusion = MultiScanHardInstanceFusion()
+    init_default_scope('mmdet3d')
+    out = Compose(LOAD + [fusion, dict(type='PointSegClassMapping'),
+                          dict(type='SplitFusedPoints')])(_info(seq, 0))
+    raw, _ = read_label_file(osp.join(seq, 'labels', '000000.label'))
+    hard_by_fusion = fusion.group_lut[raw] >= 0
+    hard_by_mmdet3d = np.isin(out['pts_semantic_mask'], fusion.class_ids)
+    np.testing.assert_array_equal(hard_by_fusion, hard_by_mmdet3d)
+    assert set(fusion.hard_raw_ids.tolist()) == HARD_IDS

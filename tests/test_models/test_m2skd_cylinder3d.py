@@ -1,8 +1,8 @@
 """M2SKD on Cylinder3D through mmengine's Runner on synthetic SemanticKITTI:
 the multi-scan fusion pipeline feeds the teacher, the student trains with
-logit, feature and instance-aware affinity KD and is evaluated with
-mmdet3d's SegMetric; both teacher modes (frozen checkpoint, shared
-weights)."""
+logit and instance-aware affinity KD (plus feature KD, switched on, with
+the frozen teacher) and is evaluated with mmdet3d's SegMetric; both teacher
+modes (frozen checkpoint, shared weights)."""
 import math
 import os.path as osp
 
@@ -18,11 +18,13 @@ from mmdet3d.registry import MODELS
 PROJECT = osp.join(REPO, 'projects', 'M2SKD', 'configs')
 M2SKD = '../projects/M2SKD/configs/' \
     'm2skd_cylinder3d_1xb2-cpu_synthetic-semantickitti.py'
+M2SKD_FEATKD = '../projects/M2SKD/configs/' \
+    'm2skd-featkd_cylinder3d_1xb2-cpu_synthetic-semantickitti.py'
 M2SKD_SHARED = '../projects/M2SKD/configs/' \
     'm2skd-shared_cylinder3d_1xb2-cpu_synthetic-semantickitti.py'
 TEACHER = osp.join(
     PROJECT, 'cylinder3d-multiscan_1xb2-cpu_synthetic-semantickitti.py')
-KD_TERMS = ('loss_kd_logits', 'loss_kd_feature', 'loss_kd_affinity')
+KD_TERMS = ('loss_kd_logits', 'loss_kd_affinity')
 
 
 @pytest.fixture(scope='module')
@@ -59,7 +61,7 @@ def test_m2skd_frozen_teacher_trains_and_evaluates(sequences, tmp_path):
     teacher = MODELS.build(Config.fromfile(TEACHER).model)
     ckpt = str(tmp_path / 'teacher.pth')
     torch.save(dict(state_dict=teacher.state_dict()), ckpt)
-    cfg = cpu_runner_cfg(M2SKD, sequences, str(tmp_path / 'work'))
+    cfg = cpu_runner_cfg(M2SKD_FEATKD, sequences, str(tmp_path / 'work'))
     cfg.teacher_ckpt = ckpt
     runner = Distill3DRunner.from_cfg(cfg)
     model = runner.model
@@ -76,7 +78,7 @@ def test_m2skd_frozen_teacher_trains_and_evaluates(sequences, tmp_path):
     s_before = {k: v.clone() for k, v in model.student.state_dict().items()}
     runner.train()
     losses = _losses(runner)
-    for term in KD_TERMS:
+    for term in KD_TERMS + ('loss_kd_feature', ):
         assert math.isfinite(losses[term].current()), term
     # hard-class instances were there to distil
     assert losses['loss_kd_affinity'].data[0].max() > 0
@@ -100,6 +102,9 @@ def test_m2skd_frozen_teacher_trains_and_evaluates(sequences, tmp_path):
 @pytest.mark.slow
 def test_m2skd_shared_teacher_trains_and_evaluates(sequences, tmp_path):
     cfg = cpu_runner_cfg(M2SKD_SHARED, sequences, str(tmp_path / 'work'))
+    # every fused voxel supervised (CE + Lovasz; the config's released
+    # 'changed' supervision is checked by hand below)
+    cfg.distiller.teacher_supervision = 'all'
     runner = Distill3DRunner.from_cfg(cfg)
     model = runner.model
     assert model.teacher is model.student
@@ -145,3 +150,97 @@ def test_shared_mode_rejects_a_teacher(sequences, tmp_path):
         MODELS.build(cfg.model)
     with pytest.raises(ValueError, match='teacher_mode'):
         MODELS.build(dict(cfg.model, teacher_mode='twin'))
+
+
+def test_shared_mode_released_supervision_by_hand(sequences, tmp_path):
+    """teacher_supervision='changed' (released code): the fused forward's
+    cross-entropy only, over the voxels whose fused-input label differs
+    from the single-scan label of the same voxel, averaged over those,
+    times 0.2; checked against a computation from the voxel coordinates."""
+    import torch.nn.functional as F
+
+    from distill3d.models.distillers.distiller3d import _fit_point_labels
+    cfg = cpu_runner_cfg(M2SKD_SHARED, sequences, str(tmp_path / 'work'))
+    cfg.distiller.teacher_supervision = 'changed'
+    runner = Distill3DRunner.from_cfg(cfg)
+    model = runner.model
+    model.train()
+    # a batch whose scans have earlier frames (fused instances)
+    dataset = runner.train_dataloader.dataset
+    batch = runner.train_dataloader.collate_fn([dataset[4], dataset[3]])
+    data = model.data_preprocessor(batch, True)
+    losses = model(**data, mode='loss')
+    assert 'teacher_decode.loss_lovasz' not in losses
+    got = losses['teacher_decode.loss_ce']
+
+    student = model.student
+    s_inputs = {'points': data['inputs']['points']}
+    t_inputs = {'points': data['inputs']['teacher_points']}
+    s_data = student.data_preprocessor(
+        dict(inputs=s_inputs,
+             data_samples=[s.clone() for s in data['data_samples']]), True)
+    t_samples = [s.clone() for s in data['data_samples']]
+    _fit_point_labels(t_samples, t_inputs['points'], require=True)
+    t_data = student.data_preprocessor(
+        dict(inputs=t_inputs, data_samples=t_samples), True)
+
+    def labels_by_coor(d):
+        """Voxel coordinates (from each point's) and labels, by sample."""
+        coors, labs = [], []
+        p_coors = d['inputs']['voxels']['coors']
+        for i, sample in enumerate(d['data_samples']):
+            lab = sample.gt_pts_seg.voxel_semantic_mask.tolist()
+            vox = [None] * len(lab)
+            for c, v in zip(p_coors[p_coors[:, 0] == i].tolist(),
+                            sample.point2voxel_map.tolist()):
+                vox[v] = tuple(c)
+            coors += vox
+            labs += lab
+        return coors, labs
+
+    s_coors, s_labs = labels_by_coor(s_data)
+    single = dict(zip(s_coors, s_labs))
+    t_coors, t_labs = labels_by_coor(t_data)
+    ignore = student.decode_head.ignore_index
+    changed = torch.tensor([
+        lab != ignore and single.get(c) != lab
+        for c, lab in zip(t_coors, t_labs)
+    ])
+    assert 0 < changed.sum() < len(changed)
+    logits = student.decode_head(student.extract_feat(t_data['inputs']))
+    expected = 0.2 * F.cross_entropy(logits.features[changed],
+                                     torch.tensor(t_labs)[changed])
+    torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match='teacher_supervision'):
+        MODELS.build(dict(cfg.distiller, student=cfg.model,
+                          teacher_supervision='fused'))
+
+
+def test_identical_teacher_without_fusion_gives_zero_kd(sequences, tmp_path):
+    """A teacher equal to the student (same weights, both in eval mode)
+    fed the same points (fusion off: num_prev=0) gives every KD term
+    exactly 0: logit (released form), affinity and feature KD (identity
+    adapter)."""
+    cfg = cpu_runner_cfg(M2SKD_FEATKD, sequences, str(tmp_path / 'work'))
+    cfg.teacher_ckpt = None
+    for step in cfg.train_dataloader.dataset.pipeline:
+        if step['type'] == 'MultiScanHardInstanceFusion':
+            step['num_prev'] = 0
+    runner = Distill3DRunner.from_cfg(cfg)
+    model = runner.model
+    model.teacher.load_state_dict(model.student.state_dict())
+    model.train()
+    # BN on running statistics, as the frozen teacher's (the student's
+    # preprocessor stays in train mode: it makes the voxel labels)
+    for module in model.student.modules():
+        if isinstance(module, torch.nn.modules.batchnorm._BatchNorm):
+            module.eval()
+    dataset = runner.train_dataloader.dataset
+    batch = runner.train_dataloader.collate_fn([dataset[4], dataset[3]])
+    data = model.data_preprocessor(batch, True)
+    torch.testing.assert_close(data['inputs']['teacher_points'][0],
+                               data['inputs']['points'][0])
+    losses = model(**data, mode='loss')
+    for term in KD_TERMS + ('loss_kd_feature', ):
+        assert losses[term].item() == 0.0, (term, losses[term].item())
+    assert losses['decode.loss_ce'].item() > 0

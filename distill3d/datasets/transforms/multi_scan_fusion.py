@@ -14,7 +14,7 @@ the scan's points) from the teacher's (scan + fused).
 """
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -22,22 +22,96 @@ from mmengine.fileio import get
 
 from mmdet3d.registry import TRANSFORMS
 
-# SemanticKITTI raw label ids (semantic-kitti.yaml) of each class, static
-# and moving variants; 'other-vehicle' is mmdet3d's 'bus'.
-RAW_IDS: Dict[str, Tuple[int, ...]] = {
-    'car': (10, 252),
-    'bicycle': (11, ),
-    'motorcycle': (15, ),
-    'truck': (18, 258),
-    'other-vehicle': (20, 257, 259),
-    'bus': (20, 257, 259),
-    'person': (30, 254),
-    'bicyclist': (31, 253),
-    'motorcyclist': (32, 255),
-}
+#: mmdet3d names SemanticKITTI's learning class 4 'bus'; the benchmark (and
+#: M2SKD) call it 'other-vehicle' (raw ids 13 bus, 16 on-rails, 20
+#: other-vehicle and their moving variants 256, 257, 259)
+CLASS_ALIASES = {'other-vehicle': 'bus'}
+#: SemanticKITTI's thing (instance) classes, by mmdet3d's names
+THING_CLASSES = ('car', 'bicycle', 'motorcycle', 'truck', 'bus', 'person',
+                 'bicyclist', 'motorcyclist')
 DEFAULT_HARD_CLASSES = ('bicycle', 'motorcycle', 'truck', 'other-vehicle',
                         'person', 'bicyclist', 'motorcyclist')
 FUSED_ATTR = 'fused'
+
+
+def semantickitti_class_names() -> Tuple[str, ...]:
+    """mmdet3d's SemanticKITTI class names (``SemanticKittiDataset``)."""
+    from mmdet3d.datasets import SemanticKittiDataset
+    return tuple(SemanticKittiDataset.METAINFO['classes'])
+
+
+def default_labels_map() -> Dict[int, int]:
+    """mmdet3d's SemanticKITTI ``labels_map`` (raw id -> class index), read
+    from its ``configs/_base_/datasets/semantickitti.py``."""
+    from mmengine.config import Config
+    from mmengine.utils import get_installed_path
+    root = get_installed_path('mmdet3d')
+    path = osp.join(root, '.mim', 'configs', '_base_', 'datasets',
+                    'semantickitti.py')
+    if not osp.isfile(path):  # source checkout of mmdet3d
+        path = osp.join(osp.dirname(root), 'configs', '_base_', 'datasets',
+                        'semantickitti.py')
+    labels_map = Config.fromfile(path).labels_map
+    return {int(k): int(v) for k, v in labels_map.items()}
+
+
+def class_index(name: Union[str, int],
+                class_names: Optional[Sequence[str]] = None) -> int:
+    """Index of a class given by name (mmdet3d's or an alias) or index."""
+    if isinstance(name, (int, np.integer)):
+        return int(name)
+    class_names = tuple(class_names or semantickitti_class_names())
+    name = name if name in class_names else CLASS_ALIASES.get(name, name)
+    if name not in class_names:
+        raise ValueError(f'unknown hard classes [{name!r}]; known: '
+                         f'{list(class_names)} and aliases '
+                         f'{sorted(CLASS_ALIASES)}')
+    return class_names.index(name)
+
+
+def label_mapping_array(labels_map: Union[Dict[int, int], np.ndarray]
+                        ) -> np.ndarray:
+    """Raw id -> class index as an array (mmdet3d's ``seg_label_mapping``);
+    ids a dict leaves out map to -1."""
+    if isinstance(labels_map, dict):
+        out = np.full(max(labels_map) + 1, -1, dtype=np.int64)
+        for raw, idx in labels_map.items():
+            out[int(raw)] = int(idx)
+        return out
+    return np.asarray(labels_map, dtype=np.int64)
+
+
+def raw_ids_of_classes(
+        labels_map: Union[Dict[int, int], np.ndarray],
+        classes: Sequence[Union[str, int]],
+        class_names: Optional[Sequence[str]] = None
+) -> Dict[Union[str, int], Tuple[int, ...]]:
+    """Every raw label id that the data set's ``labels_map`` sends to each
+    class (static and moving variants, merged classes included).
+
+    Args:
+        labels_map (dict | np.ndarray): Raw id -> class index: the config's
+            ``labels_map`` or the dataset's ``seg_label_mapping`` array.
+        classes (Sequence[str | int]): Class names (mmdet3d's or
+            :data:`CLASS_ALIASES`) or class indices.
+        class_names (Sequence[str], optional): The data set's class names.
+            Defaults to mmdet3d's SemanticKITTI names.
+
+    Returns:
+        dict: Class (as given) -> sorted raw ids.
+
+    Raises:
+        ValueError: For an unknown class or one no raw id maps to.
+    """
+    mapping = label_mapping_array(labels_map)
+    out = {}
+    for c in classes:
+        ids = np.flatnonzero(mapping == class_index(c, class_names))
+        if len(ids) == 0:
+            raise ValueError(f'no raw label id maps to class {c!r} in the '
+                             "data set's labels_map")
+        out[c] = tuple(int(i) for i in ids)
+    return out
 
 
 def read_label_file(path: str, backend_args: Optional[dict] = None
@@ -107,8 +181,12 @@ class MultiScanHardInstanceFusion(BaseTransform):
 
     Args:
         num_prev (int): k, earlier frames searched. Defaults to 4.
-        hard_classes (Sequence[str]): Class names (keys of
-            :data:`RAW_IDS`) whose instances are fused. Defaults to
+        hard_classes (Sequence[str | int]): Classes whose instances are
+            fused, by name (mmdet3d's or :data:`CLASS_ALIASES`) or class
+            index. Their raw label ids (moving variants and merged classes
+            included) come from the data set's ``labels_map``: the
+            ``seg_label_mapping`` mmdet3d's ``Seg3DDataset`` puts in every
+            sample, or ``labels_map`` below. Defaults to
             :data:`DEFAULT_HARD_CLASSES`.
         align (str): 'centroid' (shift the fused points of each earlier
             frame onto the current instance's centroid; released code),
@@ -125,6 +203,11 @@ class MultiScanHardInstanceFusion(BaseTransform):
         mark_fused (bool): Add the ``fused`` column that
             :class:`SplitFusedPoints` needs. False gives plain scan + fused
             points, e.g. to train a multi-scan teacher. Defaults to True.
+        labels_map (dict, optional): Raw id -> class index, used when a
+            sample has no ``seg_label_mapping``. Defaults to None.
+        class_names (Sequence[str], optional): The data set's class names,
+            to resolve ``hard_classes`` given by name. Defaults to
+            mmdet3d's SemanticKITTI names.
         backend_args (dict, optional): mmengine file backend arguments.
     """
 
@@ -136,16 +219,16 @@ class MultiScanHardInstanceFusion(BaseTransform):
                  min_points: int = 1,
                  index_dir: Optional[str] = None,
                  mark_fused: bool = True,
+                 labels_map: Optional[Dict[int, int]] = None,
+                 class_names: Optional[Sequence[str]] = None,
                  backend_args: Optional[dict] = None) -> None:
         if num_prev < 0:
             raise ValueError(f'num_prev must be >= 0, got {num_prev}')
         if align not in ('centroid', 'icp', 'none'):
             raise ValueError(f"align must be 'centroid', 'icp' or 'none', "
                              f'got {align!r}')
-        unknown = [c for c in hard_classes if c not in RAW_IDS]
-        if unknown:
-            raise ValueError(f'unknown hard classes {unknown}; known: '
-                             f'{sorted(RAW_IDS)}')
+        self.class_ids = tuple(
+            class_index(c, class_names) for c in hard_classes)
         self.num_prev = num_prev
         self.hard_classes = tuple(hard_classes)
         self.align = align
@@ -154,12 +237,41 @@ class MultiScanHardInstanceFusion(BaseTransform):
         self.index_dir = index_dir
         self.mark_fused = mark_fused
         self.backend_args = backend_args
-        # raw id -> class group (moving and static variants match)
-        # raw semantic id (16 bits) -> class group, -1 = not hard
+        self.labels_map = labels_map
+        self._lut_key: Optional[bytes] = None
         self.group_lut = np.full(1 << 16, -1, dtype=np.int64)
-        for i, c in enumerate(self.hard_classes):
-            self.group_lut[list(RAW_IDS[c])] = i
         self._seq_cache: 'OrderedDict[str, tuple]' = OrderedDict()
+
+    def _update_groups(self, results: dict) -> None:
+        """Raw id -> hard-class group from the sample's label mapping."""
+        mapping = results.get('seg_label_mapping', self.labels_map)
+        if mapping is None:
+            raise KeyError(
+                'MultiScanHardInstanceFusion needs the data set\'s label '
+                "mapping: 'seg_label_mapping' in the sample (mmdet3d's "
+                'Seg3DDataset adds it from metainfo=dict(seg_label_mapping='
+                'labels_map)) or labels_map=... in the transform')
+        mapping = label_mapping_array(mapping)
+        key = mapping.tobytes()
+        if key == self._lut_key:
+            return
+        # raw semantic id (16 bits) -> class group, -1 = not hard; moving
+        # and static variants and merged classes share their class's group
+        lut = np.full(1 << 16, -1, dtype=np.int64)
+        for g, idx in enumerate(self.class_ids):
+            ids = np.flatnonzero(mapping == idx)
+            if len(ids) == 0:
+                raise ValueError(
+                    f'no raw label id maps to hard class '
+                    f'{self.hard_classes[g]!r} (index {idx}) in the data '
+                    "set's labels_map")
+            lut[ids] = g
+        self.group_lut, self._lut_key = lut, key
+
+    @property
+    def hard_raw_ids(self) -> np.ndarray:
+        """Raw ids of the hard classes under the last label mapping."""
+        return np.flatnonzero(self.group_lut >= 0)
 
     # ------------------------------------------------------------------ io
     def _sequence(self, seq_dir: str) -> Tuple[np.ndarray, np.ndarray]:
@@ -200,10 +312,15 @@ class MultiScanHardInstanceFusion(BaseTransform):
             osp.join(seq_dir, self.index_dir, f'{frame:06d}.npz'))
         if data is None:
             return {}
-        missing = set(self.hard_classes) - set(data['classes'].tolist())
+        if 'raw_ids' not in data:
+            raise ValueError(f'the instance index in {seq_dir} predates '
+                             'raw-id indexing; rebuild it')
+        missing = set(self.hard_raw_ids.tolist()) - \
+            set(data['raw_ids'].tolist())
         if missing:
             raise ValueError(f'the instance index in {seq_dir} does not '
-                             f'cover {sorted(missing)}; rebuild it')
+                             f'cover raw label ids {sorted(missing)}; '
+                             'rebuild it')
         group = self.group_lut[data['sem']]
         out = {}
         for key in wanted:
@@ -226,6 +343,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
                 'labels of the scan: place it after LoadAnnotations3D('
                 "dataset_type='semantickitti') and before "
                 'PointSegClassMapping and any point filtering or sampling')
+        self._update_groups(results)
         seq_dir = osp.dirname(osp.dirname(lidar_path))
         frame = int(osp.splitext(osp.basename(lidar_path))[0])
         num_feats = int(results['lidar_points'].get('num_pts_feats',

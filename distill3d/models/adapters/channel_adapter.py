@@ -18,19 +18,32 @@ class ChannelAdapter(nn.Module):
         out_channels (int): Teacher channels.
         norm (bool): Add BatchNorm after the projection. Defaults to False.
         act (bool): Add ReLU at the end. Defaults to False.
+        identity_init (bool): Start as the identity (weight eye, bias 0;
+            needs ``in_channels == out_channels``), so that a student equal
+            to its teacher starts at zero loss. Defaults to False.
     """
 
     def __init__(self,
                  in_channels: int,
                  out_channels: int,
                  norm: bool = False,
-                 act: bool = False):
+                 act: bool = False,
+                 identity_init: bool = False):
         super().__init__()
         self.in_channels = in_channels
         self.out_channels = out_channels
         self.proj = nn.Linear(in_channels, out_channels, bias=not norm)
         self.norm = nn.BatchNorm1d(out_channels) if norm else None
         self.act = nn.ReLU(inplace=True) if act else None
+        if identity_init:
+            if in_channels != out_channels:
+                raise ValueError(
+                    'ChannelAdapter(identity_init=True) needs in_channels '
+                    f'== out_channels, got {in_channels} and {out_channels}')
+            with torch.no_grad():
+                self.proj.weight.copy_(torch.eye(in_channels))
+                if self.proj.bias is not None:
+                    self.proj.bias.zero_()
 
     def forward(self, x: Tensor) -> Tensor:
         """Project channels.

@@ -12,6 +12,7 @@ from torch import Tensor, nn
 
 from mmdet3d.registry import MODELS
 from ...utils.safe_globals import load_weights_only
+from .shared_supervision import ce_on_changed, mask_unchanged_voxels
 from ...utils.state_dict import state_dict_mismatch
 from ...utils.teacher_checkpoint import (check_mmdet3d_version,
                                          fetch_checkpoint, is_url)
@@ -164,6 +165,12 @@ class Distiller3D(BaseModel):
         teacher_loss_weight (float): Weight of the shared-mode teacher
             forward's supervision (its losses are logged as
             ``teacher_loss_*``). Defaults to 0.2 (released code).
+        teacher_supervision (str): What supervises the shared-mode teacher
+            forward: 'all' (the student's own losses on every fused voxel;
+            default) or 'changed' (M2SKD's released code: the decode
+            head's cross-entropy only, on the voxels whose fused-input
+            label differs from the single-scan label of the same voxel,
+            averaged over those; see :mod:`.shared_supervision`).
         data_preprocessor (dict, optional): The distiller's own
             preprocessor: casts and moves data only. Defaults to
             ``BaseDataPreprocessor``.
@@ -180,6 +187,7 @@ class Distiller3D(BaseModel):
                  teacher_ckpt_allow_legacy: bool = False,
                  teacher_mode: str = 'frozen',
                  teacher_loss_weight: float = 0.2,
+                 teacher_supervision: str = 'all',
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[dict] = None):
         super().__init__(
@@ -189,8 +197,12 @@ class Distiller3D(BaseModel):
         if teacher_mode not in ('frozen', 'shared'):
             raise ValueError(f"teacher_mode must be 'frozen' or 'shared', "
                              f'got {teacher_mode!r}')
+        if teacher_supervision not in ('all', 'changed'):
+            raise ValueError("teacher_supervision must be 'all' or "
+                             f"'changed', got {teacher_supervision!r}")
         self.teacher_mode = teacher_mode
         self.teacher_loss_weight = teacher_loss_weight
+        self.teacher_supervision = teacher_supervision
         self.teacher_ckpt_allow_legacy = teacher_ckpt_allow_legacy
         self.student = MODELS.build(load_model_cfg(student))
         # Everything built after the student (teacher, adapters, loss
@@ -445,7 +457,8 @@ class Distiller3D(BaseModel):
         student_inputs, teacher_inputs = self._split_inputs(inputs)
         teacher_losses = {}
         if self.distilling:
-            teacher_losses = self._run_teacher(teacher_inputs, data_samples)
+            teacher_losses = self._run_teacher(teacher_inputs, data_samples,
+                                               student_inputs)
         s_data = self.student.data_preprocessor(
             dict(inputs=student_inputs, data_samples=data_samples), True)
         if not self.distilling:
@@ -496,9 +509,13 @@ class Distiller3D(BaseModel):
                for r in self._teacher_recorders.values()):
             raise _TeacherDone
 
-    def _run_teacher(self, inputs: dict,
-                     data_samples: Optional[list]) -> Dict[str, Tensor]:
+    def _run_teacher(self, inputs: dict, data_samples: Optional[list],
+                     student_inputs: Optional[dict] = None
+                     ) -> Dict[str, Tensor]:
         """Teacher forward filling the teacher records.
+
+        ``student_inputs`` (the single-scan batch) are needed by the
+        shared mode's ``teacher_supervision='changed'`` only.
 
         Returns:
             dict[str, Tensor]: The shared-mode teacher forward's weighted
@@ -515,7 +532,13 @@ class Distiller3D(BaseModel):
             if self.shared_teacher:
                 t_data = self.student.data_preprocessor(
                     dict(inputs=inputs, data_samples=samples), True)
+                if self.teacher_supervision == 'changed':
+                    changed, num_voxels = mask_unchanged_voxels(
+                        self.student, student_inputs, data_samples, t_data)
                 losses = self.student(**t_data, mode='loss')
+                if self.teacher_supervision == 'changed':
+                    losses = ce_on_changed(losses, self.student, changed,
+                                           num_voxels)
                 return _prefixed_losses(losses, 'teacher_',
                                         self.teacher_loss_weight)
             with torch.no_grad():

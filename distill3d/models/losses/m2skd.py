@@ -7,14 +7,20 @@ grid, so every student voxel has a teacher voxel at the same index (the
 fused points only add teacher voxels). The terms compare the two at the
 voxels they share:
 
-- :class:`M2SKDLogitLoss`: KL divergence between temperature-softened voxel
-  logits, reduced as in the released code (mean over voxels and classes).
+- :class:`M2SKDLogitLoss`: between temperature-softened voxel logits,
+  either the KL divergence averaged over voxels and classes
+  (``reduction='kl'``) or the released code's form
+  (``reduction='release'``: per voxel the class mean of
+  ``p_t * |log(p_t / p_s)|``, only voxels above 0.01, averaged over them).
 - feature KD: :class:`~distill3d.models.losses.FeatureMSELoss` with a
   ``ChannelAdapter`` on a decoder feature (e.g. ``backbone.up_block_list.1``,
-  the released code's ``upBlock2``); the distiller pairs the voxels.
+  the released code's ``upBlock2``, where its weight is 0); the distiller
+  pairs the voxels.
 - :class:`InstanceAffinityLoss`: L1 between the student's and the
   (detached) teacher's cosine-affinity matrices over hard-class voxels,
-  built within and across instances (the paper), or per class (the
+  built within and across instances of the same class (the paper's terms,
+  with the across-instance matrices kept within a class so that a teacher
+  that confuses two classes cannot pull them together), or per class (the
   released code's variant).
 """
 from typing import Dict, List, Optional, Sequence, Tuple
@@ -35,22 +41,43 @@ DEFAULT_HARD_CLASS_IDS = (1, 2, 3, 4, 5, 6, 7)
 
 @MODELS.register_module()
 class M2SKDLogitLoss(KDLogitLoss):
-    """Logit KD at the voxels student and teacher share (released form).
+    """Logit KD at the voxels student and teacher share.
 
-    ``KL(softmax(t / T) || softmax(s / T))`` per voxel and class, averaged
-    over voxels *and* classes (the released code's ``KLDivLoss`` mean), not
-    scaled by ``T^2``. The released code softens with ``softmax(0.3 z)``,
-    i.e. ``T = 1 / 0.3``, and weighs the term 5.
+    With ``p = softmax(z / T)`` per voxel (the released code softens with
+    ``softmax(0.3 z)``, i.e. ``T = 1 / 0.3``, and weighs the term 5):
+
+    - ``reduction='kl'``: ``KL(p_t || p_s)`` per voxel and class, averaged
+      over voxels *and* classes, not scaled by ``T^2``;
+    - ``reduction='release'`` (skyshoumeng/M2SKD,
+      ``segmentator_3d_asymm_spconv.py``): per voxel
+      ``v = mean_c p_t * |log((p_t + eps) / (p_s + eps))|`` (eps 1e-6);
+      only voxels with ``v > threshold`` (0.01) count, and the loss is
+      their mean (0 when none). The absolute value makes every class
+      term non-negative, and the mask drops the voxels the student
+      already matches, so the remaining voxels are not diluted.
 
     Args:
         loss_weight (float): Weight. Defaults to 5.0.
         temperature (float): T. Defaults to 1 / 0.3.
+        reduction (str): 'kl' or 'release'. Defaults to 'kl'.
+        threshold (float): Voxel threshold of ``'release'``. Defaults to
+            0.01.
     """
 
     def __init__(self, loss_weight: float = 5.0,
-                 temperature: float = 1 / 0.3):
+                 temperature: float = 1 / 0.3,
+                 reduction: str = 'kl',
+                 threshold: float = 0.01):
         super().__init__(loss_weight=loss_weight, temperature=temperature,
                          mode='softmax')
+        if reduction not in ('kl', 'release'):
+            raise ValueError(f"reduction must be 'kl' or 'release', got "
+                             f'{reduction!r}')
+        self.reduction = reduction
+        self.threshold = threshold
+        #: share of voxels above the threshold in the last call
+        #: (``'release'``; logged by Distiller3D)
+        self.log_vars: dict = {}
 
     @fp32
     def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
@@ -67,9 +94,19 @@ class M2SKDLogitLoss(KDLogitLoss):
         t = self._class_last(teacher.detach()) / self.temperature
         if s.numel() == 0:
             return student.sum() * 0.
-        loss = F.kl_div(F.log_softmax(s, -1), F.log_softmax(t, -1),
-                        reduction='none', log_target=True).mean()
-        return self.loss_weight * loss
+        if self.reduction == 'kl':
+            loss = F.kl_div(F.log_softmax(s, -1), F.log_softmax(t, -1),
+                            reduction='none', log_target=True).mean()
+            return self.loss_weight * loss
+        eps = 1e-6
+        p_s, p_t = F.softmax(s, -1), F.softmax(t, -1)
+        per_voxel = (p_t * torch.log((p_t + eps) / (p_s + eps)).abs()).mean(
+            -1)
+        keep = per_voxel > self.threshold
+        self.log_vars = dict(kept=keep.float().mean().detach())
+        if not keep.any():
+            return student.sum() * 0.
+        return self.loss_weight * per_voxel[keep].mean()
 
 
 def voxel_labels(data_samples: Sequence) -> Tuple[Tensor, Tensor, Tensor]:
@@ -128,13 +165,21 @@ class InstanceAffinityLoss(nn.Module):
     with an L1 distance (mean over matrix entries):
 
     - ``mode='instance'`` (the paper): per frame, one matrix *within* each
-      hard-class instance (its voxels), and one matrix *across* the frame's
-      hard-class instances (their mean unit vectors); the loss is the mean
-      of the within-instance terms plus ``across_weight`` times the mean of
-      the across-instance terms. Voxels without an instance id are left
-      out.
+      hard-class instance (its voxels), and matrices *across* instances
+      (their mean unit vectors): with ``across='class'`` (default) one per
+      hard class over that class's instances in the frame, with
+      ``across='all'`` one over all the frame's hard-class instances
+      whatever their class. The loss is the mean of the within-instance
+      terms plus ``across_weight`` times the mean of the across-instance
+      terms. Voxels without an instance id are left out.
     - ``mode='class'`` (the released code's variant): per frame, one matrix
       per hard class over all of its voxels, whatever their instance.
+
+    ``across='all'`` puts the prototypes of different classes in one
+    matrix: a teacher that confuses two hard classes (cosine near 1 between
+    their prototypes) then pulls the student's prototypes of the two
+    classes together, whatever the labels say; with ``'class'`` no matrix
+    holds two classes.
 
     The records must be at the input voxel resolution (e.g.
     ``decode_head.conv_seg`` or ``backbone``): voxel classes and instances
@@ -146,6 +191,9 @@ class InstanceAffinityLoss(nn.Module):
         hard_classes (Sequence[int]): Class indices of the hard classes.
             Defaults to mmdet3d's SemanticKITTI indices 1..7.
         mode (str): 'instance' or 'class'. Defaults to 'instance'.
+        across (str): 'class' (across-instance matrices over instances of
+            one class) or 'all' (over every hard-class instance of the
+            frame). Defaults to 'class'.
         across_weight (float): Weight of the across-instance term.
             Defaults to 1.0.
         max_nodes (int): At most this many voxels per matrix (a random
@@ -164,6 +212,7 @@ class InstanceAffinityLoss(nn.Module):
                  teacher_channels: int,
                  hard_classes: Sequence[int] = DEFAULT_HARD_CLASS_IDS,
                  mode: str = 'instance',
+                 across: str = 'class',
                  across_weight: float = 1.0,
                  max_nodes: int = 512,
                  loss_weight: float = 1.0):
@@ -171,12 +220,16 @@ class InstanceAffinityLoss(nn.Module):
         if mode not in ('instance', 'class'):
             raise ValueError(f"mode must be 'instance' or 'class', got "
                              f'{mode!r}')
+        if across not in ('class', 'all'):
+            raise ValueError(f"across must be 'class' or 'all', got "
+                             f'{across!r}')
         if max_nodes < 2:
             raise ValueError(f'max_nodes must be >= 2, got {max_nodes}')
         self.student_channels = student_channels
         self.teacher_channels = teacher_channels
         self.hard_classes = tuple(int(c) for c in hard_classes)
         self.mode = mode
+        self.across = across
         self.across_weight = across_weight
         self.max_nodes = max_nodes
         self.loss_weight = loss_weight
@@ -205,8 +258,9 @@ class InstanceAffinityLoss(nn.Module):
         Returns:
             dict[str, list[Tensor]]: ``within`` (or ``class``): index
             tensors of the voxels of each instance (class) per frame;
-            ``across``: per frame with >= 2 instances, a (M, ) instance
-            slot per voxel (-1 outside) packed as ``[slots]``.
+            ``across``: per frame (``across='all'``) or per frame and
+            class (``'class'``) with >= 2 instances, a (M, ) instance slot
+            per voxel (-1 outside).
         """
         hard = torch.zeros_like(sem, dtype=torch.bool)
         for c in self.hard_classes:
@@ -226,9 +280,11 @@ class InstanceAffinityLoss(nn.Module):
             if len(idx) >= 2:
                 out['within'].append(idx)
         if self.mode == 'instance':
-            group_frame = torch.div(uniq, 1 << 40, rounding_mode='floor')
-            for f in torch.unique(group_frame[uniq >= 0]).tolist():
-                members = torch.nonzero((group_frame == f)
+            # key = (frame * 2^20 + class) * 2^20 + instance
+            scope = 1 << 40 if self.across == 'all' else 1 << 20
+            group_of = torch.div(uniq, scope, rounding_mode='floor')
+            for f in torch.unique(group_of[uniq >= 0]).tolist():
+                members = torch.nonzero((group_of == f)
                                         & (uniq >= 0)).squeeze(1)
                 if len(members) >= 2:
                     remap = torch.full((len(uniq), ), -1, dtype=torch.long,

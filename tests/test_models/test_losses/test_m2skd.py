@@ -39,17 +39,53 @@ def _two_instances():
     return [_sample(v_sem, p_inst, p2v, v_sem)], _coors(10)
 
 
-def test_logit_loss_matches_released_form_and_detaches():
+def test_logit_loss_kl_form_and_detaches():
     s = torch.randn(50, 20, requires_grad=True)
     t = torch.randn(50, 20, requires_grad=True)
-    loss = M2SKDLogitLoss()(s, t)
-    # released: KLDivLoss(mean)(log_softmax(0.3 s), softmax(0.3 t)) * 5
+    loss = M2SKDLogitLoss(reduction='kl')(s, t)
+    # KL(softmax(0.3 t) || softmax(0.3 s)) averaged over voxels and
+    # classes, times 5 (not the released form: see the next test)
     expected = 5 * F.kl_div(F.log_softmax(0.3 * s, 1),
                             F.softmax(0.3 * t, 1), reduction='none').mean()
     assert torch.allclose(loss, expected, atol=1e-6)
     loss.backward()
     assert s.grad.abs().sum() > 0 and t.grad is None
     assert M2SKDLogitLoss()(t, t).item() == pytest.approx(0, abs=1e-7)
+
+
+def test_logit_loss_release_form_by_hand():
+    """Released form on 3 voxels x 2 classes, computed by hand: per voxel
+    the class mean of p_t |log((p_t + 1e-6) / (p_s + 1e-6))|, voxels above
+    0.01 only, their mean, times 5."""
+    import math
+    # T = 1 / 0.3 and logits chosen so that 0.3 z gives these probabilities
+    p_s = [[0.5, 0.5], [0.9, 0.1], [0.5, 0.5]]
+    p_t = [[0.5, 0.5], [0.5, 0.5], [0.8, 0.2]]
+
+    def logits(p):
+        return torch.tensor([[math.log(a) / 0.3, math.log(b) / 0.3]
+                             for a, b in p], requires_grad=True)
+
+    def term(ps, pt):
+        return sum(b * abs(math.log((b + 1e-6) / (a + 1e-6)))
+                   for a, b in zip(ps, pt)) / 2
+
+    v = [term(a, b) for a, b in zip(p_s, p_t)]
+    assert v[0] == 0 and v[1] > 0.01 and v[2] > 0.01
+    expected = 5 * (v[1] + v[2]) / 2  # voxel 0 (0 <= 0.01) left out
+    s = logits(p_s)
+    loss_fn = M2SKDLogitLoss(reduction='release')
+    loss = loss_fn(s, logits(p_t))
+    assert loss.item() == pytest.approx(expected, rel=1e-5)
+    assert loss_fn.log_vars['kept'].item() == pytest.approx(2 / 3)
+    loss.backward()
+    assert s.grad[0].abs().sum() == 0 and s.grad[1:].abs().sum() > 0
+    # every voxel under the threshold: 0 with a gradient path
+    same = logits(p_t)
+    zero = loss_fn(same, logits(p_t))
+    assert zero.item() == 0 and zero.requires_grad
+    with pytest.raises(ValueError, match='reduction'):
+        M2SKDLogitLoss(reduction='sum')
 
 
 def test_voxel_labels_take_own_class_instance():
@@ -110,7 +146,7 @@ def test_instance_and_class_affinity_differ():
     s = t.clone()
     s[4:8] = -s[4:8]
     by_class = InstanceAffinityLoss(4, 4, mode='class')
-    by_instance = InstanceAffinityLoss(4, 4, mode='instance')
+    by_instance = InstanceAffinityLoss(4, 4, mode='instance', across='all')
     assert by_class(_record(s, coors), _record(t, coors),
                     samples).item() == pytest.approx(0, abs=1e-6)
     assert by_instance(_record(s, coors), _record(t, coors),
@@ -142,9 +178,13 @@ def test_affinity_frames_do_not_mix():
     _, c2 = _two_instances()
     c2[:, 0] = 1
     coors = torch.cat([c1, c2])
-    loss_fn = InstanceAffinityLoss(4, 4, max_nodes=3)
+    loss_fn = InstanceAffinityLoss(4, 4, max_nodes=3, across='all')
     groups = loss_fn.groups(*voxel_labels(s1 * 2))
     assert len(groups['within']) == 4 and len(groups['across']) == 2
+    # the two instances are of different classes: no across-instance
+    # matrix holds them with across='class'
+    by_class = InstanceAffinityLoss(4, 4, max_nodes=3, across='class')
+    assert len(by_class.groups(*voxel_labels(s1 * 2))['across']) == 0
     t = torch.randn(20, 4)
     assert loss_fn(_record(t, coors), _record(t, coors),
                    s1 * 2).item() == pytest.approx(0, abs=1e-6)
@@ -161,3 +201,47 @@ def test_affinity_errors():
     with pytest.raises(ValueError, match='voxel / sparse'):
         loss_fn(Record(torch.randn(10, 4), 'tensor'),
                 Record(torch.randn(10, 4), 'tensor'), samples)
+
+
+def _prototype_cosine(s, sem, a, b):
+    pa = F.normalize(F.normalize(s[sem == a], dim=1).mean(0), dim=0)
+    pb = F.normalize(F.normalize(s[sem == b], dim=1).mean(0), dim=0)
+    return float(pa @ pb)
+
+
+@pytest.mark.parametrize('across,mode', [('all', 'instance'),
+                                         ('class', 'instance'),
+                                         ('class', 'class')])
+def test_teacher_confusing_two_classes(across, mode):
+    """Two hard classes (1 and 3), two instances each; the teacher gives
+    both classes the same direction (it confuses them). Trained on the
+    affinity term alone, the student's class prototypes are pulled
+    together only when one matrix holds both classes (across='all')."""
+    torch.manual_seed(0)
+    v_sem = [1] * 6 + [3] * 6
+    p_inst = [1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4]
+    samples = [_sample(v_sem, p_inst, list(range(12)), v_sem)]
+    coors = _coors(12)
+    sem = torch.tensor(v_sem)
+    base = torch.tensor([1., 0.3, 0., 0.])
+    t = base + 0.05 * torch.randn(12, 4)  # one direction for both classes
+    s = torch.zeros(12, 4)
+    s[sem == 1] = torch.tensor([1., 0., 0., 0.])
+    s[sem == 3] = torch.tensor([0., 0., 1., 0.])
+    s = (s + 0.05 * torch.randn(12, 4)).requires_grad_(True)
+    before = _prototype_cosine(s.detach(), sem, 1, 3)
+    loss_fn = InstanceAffinityLoss(4, 4, mode=mode, across=across)
+    opt = torch.optim.SGD([s], lr=0.5)
+    for _ in range(300):
+        loss = loss_fn(_record(s, coors), _record(t, coors), samples)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    after = _prototype_cosine(s.detach(), sem, 1, 3)
+    assert before < 0.1
+    if across == 'all':
+        assert after > 0.9, (before, after)
+    else:
+        assert after < 0.3, (before, after)
+    with pytest.raises(ValueError, match='across'):
+        InstanceAffinityLoss(4, 4, across='frame')
