@@ -256,7 +256,7 @@ def test_instance_index_gives_the_same_fusion(sequence, tmp_path):
         sys.executable,
         osp.join(REPO, 'projects', 'M2SKD', 'tools',
                  'build_instance_index.py'),
-        str(root)
+        str(root), '--config', config_path(CYLINDER3D)
     ], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert 'sequence 00: 6 frames indexed' in proc.stdout
