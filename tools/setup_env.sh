@@ -23,6 +23,17 @@
 #   5. installs distill3d in editable mode and checks that mmcv's ops exist.
 # A marker file records a hash of this script; a complete venv whose marker
 # matches is left alone, so re-running costs about a second.
+#
+# GPU machines (DISTILL3D_DEVICE=auto, the default, picks "cuda" when
+# `nvidia-smi -L` lists a GPU and nvcc is found; DISTILL3D_DEVICE=cuda or
+# cpu forces it): torch must be a CUDA build (PyPI's Linux x86_64 wheels
+# are; DISTILL3D_TORCH_INDEX_URL adds an index such as
+# https://download.pytorch.org/whl/cu126), mmcv is built with FORCE_CUDA=1
+# for the visible GPUs' architectures (TORCH_CUDA_ARCH_LIST, from
+# `nvidia-smi --query-gpu=compute_cap`, or as set) and cached per
+# architecture, and spconv-cu120 (CUDA >= 12 drivers) is kept. The final
+# check runs an mmcv op on the GPU. DISTILL3D_SETUP_DRY_RUN=1 prints the
+# plan and exits.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -37,10 +48,48 @@ case "$STACK" in
   *) echo "setup_env.sh: unknown stack '$STACK' (pinned or compat)" >&2
      exit 2 ;;
 esac
-STAMP="$(cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt \
-         "$REQ/"*.txt | sha256sum | cut -c1-16)"
-
 log() { printf '[setup_env %(%H:%M:%S)T] %s\n' -1 "$*"; }
+
+DEVICE="${DISTILL3D_DEVICE:-auto}"
+if [[ "$DEVICE" == auto ]]; then
+  DEVICE=cpu
+  if command -v nvidia-smi >/dev/null 2>&1 && nvidia-smi -L >/dev/null 2>&1 \
+      && { command -v nvcc >/dev/null 2>&1 \
+           || [[ -x "${CUDA_HOME:-/usr/local/cuda}/bin/nvcc" ]]; }; then
+    DEVICE=cuda
+  fi
+fi
+case "$DEVICE" in
+  cpu) FORCE_CUDA=0; ARCHS="" ;;
+  cuda)
+    FORCE_CUDA=1
+    ARCHS="${TORCH_CUDA_ARCH_LIST:-}"
+    if [[ -z "$ARCHS" ]] && command -v nvidia-smi >/dev/null 2>&1; then
+      ARCHS="$(nvidia-smi --query-gpu=compute_cap --format=csv,noheader \
+               2>/dev/null | sort -u | paste -sd';' || true)"
+    fi
+    if [[ -z "$ARCHS" ]]; then
+      echo "setup_env.sh: DISTILL3D_DEVICE=cuda but no GPU architecture: " \
+           "set TORCH_CUDA_ARCH_LIST (e.g. 8.6 or '8.0;9.0')" >&2
+      exit 2
+    fi
+    CACHE="$CACHE/cuda-sm$(echo "$ARCHS" | tr -d '.' | tr ';' '-')" ;;
+  *) echo "setup_env.sh: DISTILL3D_DEVICE must be auto, cpu or cuda" >&2
+     exit 2 ;;
+esac
+STAMP="$( (cat "$ROOT/tools/setup_env.sh" "$ROOT/requirements/"*.txt \
+          "$REQ/"*.txt; echo "$DEVICE $ARCHS") | sha256sum | cut -c1-16)"
+TORCH_INDEX=()
+if [[ -n "${DISTILL3D_TORCH_INDEX_URL:-}" ]]; then
+  TORCH_INDEX=(--extra-index-url "$DISTILL3D_TORCH_INDEX_URL")
+fi
+
+if [[ "${DISTILL3D_SETUP_DRY_RUN:-0}" == 1 ]]; then
+  echo "venv=$VENV stack=$STACK device=$DEVICE FORCE_CUDA=$FORCE_CUDA" \
+       "TORCH_CUDA_ARCH_LIST=$ARCHS cache=$CACHE requirements=$REQ" \
+       "torch_index=${DISTILL3D_TORCH_INDEX_URL:-pip default}"
+  exit 0
+fi
 
 if [[ -f "$MARKER" && "$(cat "$MARKER")" == "$STAMP" ]]; then
   log "environment $VENV is up to date"
@@ -55,8 +104,17 @@ fi
 PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
-log "build tools and torch"
-"${PIP[@]}" install -q -r "$REQ/build.txt"
+log "build tools and torch ($DEVICE)"
+"${PIP[@]}" install -q -r "$REQ/build.txt" ${TORCH_INDEX[@]+"${TORCH_INDEX[@]}"}
+if [[ "$DEVICE" == cuda ]] && \
+    ! "$PY" -c 'import sys, torch; sys.exit(torch.version.cuda is None)'; then
+  echo "setup_env.sh: the torch pip installed is a CPU build; on this GPU " \
+       "machine install a CUDA build of the same version, e.g." \
+       "DISTILL3D_TORCH_INDEX_URL=https://download.pytorch.org/whl/cu126" \
+       "and '$PY -m pip install --force-reinstall --no-deps torch==<version>" \
+       "--index-url \$DISTILL3D_TORCH_INDEX_URL', then rerun" >&2
+  exit 1
+fi
 
 mkdir -p "$CACHE"
 MMCV_WHL="$(ls "$CACHE"/mmcv-2.1.0-*.whl 2>/dev/null | head -n1 || true)"
@@ -65,7 +123,8 @@ if [[ -z "$MMCV_WHL" ]]; then
     'import torch; print(torch.__version__)') (one time, several minutes)"
   tmp="$(mktemp -d)"
   # CFLAGS replaces Python's default flags, so -O3/-DNDEBUG are restated.
-  MMCV_WITH_OPS=1 FORCE_CUDA=0 MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
+  MMCV_WITH_OPS=1 FORCE_CUDA="$FORCE_CUDA" \
+    TORCH_CUDA_ARCH_LIST="$ARCHS" MAX_JOBS="${MAX_JOBS:-$(nproc)}" \
     CFLAGS="-DNDEBUG -O3 -fwrapv -g0" \
     "${PIP[@]}" wheel -q --no-deps --no-build-isolation --no-cache-dir \
       --no-binary mmcv -w "$tmp" "mmcv==2.1.0"
@@ -97,5 +156,16 @@ import spconv.pytorch  # noqa
 import distill3d  # noqa
 print('ok: mmcv ops present, mmdet3d/spconv/distill3d import')
 PYEOF
+if [[ "$DEVICE" == cuda ]]; then
+  "$PY" - <<'PYEOF'
+import torch
+from mmcv.ops import nms
+assert torch.cuda.is_available(), 'torch sees no GPU'
+boxes = torch.tensor([[0., 0., 2., 2.], [0.1, 0.1, 2., 2.]], device='cuda')
+keep = nms(boxes, torch.tensor([0.9, 0.8], device='cuda'), 0.5)[1]
+assert keep.tolist() == [0], keep
+print('ok: mmcv CUDA ops run on', torch.cuda.get_device_name(0))
+PYEOF
+fi
 echo "$STAMP" > "$MARKER"
 log "environment ready in $((SECONDS - start)) s"
