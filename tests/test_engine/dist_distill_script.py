@@ -11,7 +11,8 @@ The config is built by ``tools/train.py``'s own ``build_cfg`` with
 iterations (``--stop-iter`` adds a ``StopDistillHook``). Each rank
 writes ``student_init_rank{R}.pth`` (the student when training starts,
 after weight init and the broadcast) and ``student_rank{R}.pth`` (after
-training) to ``--out-dir``, plus ``info_rank{R}.json``.
+training) to ``--out-dir``, the same for every trained parameter of the
+distiller (``*_trained_rank{R}.pth``), plus ``info_rank{R}.json``.
 """
 import argparse
 import importlib.util
@@ -87,6 +88,15 @@ def main() -> None:
             for k, v in student_of(runner).state_dict().items()
         }
         torch.save(state, osp.join(args.out_dir, f'{name}_rank{rank}.pth'))
+        # everything the run trains (student, adapters, discriminators)
+        model = runner.model.module if is_model_wrapper(runner.model) \
+            else runner.model
+        trained = {
+            k: v.detach().cpu().clone()
+            for k, v in model.named_parameters() if v.requires_grad
+        }
+        torch.save(trained,
+                   osp.join(args.out_dir, f'{name}_trained_rank{rank}.pth'))
 
     class SaveInitHook(Hook):
 

@@ -18,6 +18,10 @@
 #       student=dict(type='OptimWrapper', optimizer=...),
 #       discriminator=dict(type='OptimWrapper', optimizer=...))
 runner_type = 'Distill3DRunner'
+# distributed runs: the distiller's own alternating train_step on every
+# rank, gradients averaged per update (mmengine's DDP wrapper runs one
+# update with one optimizer)
+model_wrapper_cfg = dict(type='AdversarialDistillerDDP')
 distiller = dict(
     type='AdversarialDistiller3D',
     disc_steps=1,

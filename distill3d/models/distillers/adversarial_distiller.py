@@ -32,6 +32,10 @@ class AdversarialDistiller3D(Distiller3D):
        times: the discriminator loss on the detached teacher (real) and
        adapted student (fake) features of step 1; backward and step.
 
+    Distributed training: set ``model_wrapper_cfg =
+    dict(type='AdversarialDistillerDDP')`` (the FAD base config does); each
+    update then averages its optimizer's gradients over the ranks.
+
     The teacher is frozen and in no optimizer. Validation, test and
     ``predict`` run the student only; the exported student holds only
     ``student.*`` weights (discriminators live under
@@ -154,7 +158,7 @@ class AdversarialDistiller3D(Distiller3D):
                 self._steps % self.grad_ratio_interval == 0:
             log_vars.update(self.gradient_ratios(losses))
         self._steps += 1
-        student_wrapper.update_params(parsed)
+        _update_params(student_wrapper, parsed)
         log_vars.update(
             self._update_discriminators(wrappers['discriminator'], terms))
         for loss in terms.values():
@@ -225,5 +229,21 @@ class AdversarialDistiller3D(Distiller3D):
                     logs['disc_acc' + suffix] = out['acc']
                     if 'r1' in out:
                         logs['disc_r1' + suffix] = out['r1']
-            wrapper.update_params(total)
+            _update_params(wrapper, total)
         return logs
+
+
+def _update_params(wrapper: OptimWrapper, loss: Tensor) -> None:
+    """``wrapper.update_params(loss)``; with several ranks, the gradients
+    are averaged over them between backward and step (run under
+    :class:`~distill3d.engine.AdversarialDistillerDDP`)."""
+    from mmengine.dist import get_world_size
+    if get_world_size() == 1:
+        wrapper.update_params(loss)
+        return
+    from ...engine.wrappers.adversarial_ddp import average_gradients
+    wrapper.backward(loss)
+    average_gradients(p for group in wrapper.optimizer.param_groups
+                      for p in group['params'])
+    wrapper.step()
+    wrapper.zero_grad()

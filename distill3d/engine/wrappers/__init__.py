@@ -1,0 +1,3 @@
+from .adversarial_ddp import AdversarialDistillerDDP
+
+__all__ = ['AdversarialDistillerDDP']
