@@ -102,20 +102,22 @@ def test_m2skd_frozen_teacher_trains_and_evaluates(sequences, tmp_path):
 @pytest.mark.slow
 def test_m2skd_shared_teacher_trains_and_evaluates(sequences, tmp_path):
     cfg = cpu_runner_cfg(M2SKD_SHARED, sequences, str(tmp_path / 'work'))
-    # every fused voxel supervised (CE + Lovasz; the config's released
-    # 'changed' supervision is checked by hand below)
-    cfg.distiller.teacher_supervision = 'all'
+    assert cfg.distiller.teacher_supervision == 'changed'  # released
     runner = Distill3DRunner.from_cfg(cfg)
     model = runner.model
     assert model.teacher is model.student
     # no second copy of the network in checkpoints
     assert not any(k.startswith('teacher.') for k in model.state_dict())
-
-    # the teacher forward is supervised: its loss alone moves the weights
     model.train()
+    _check_changed_voxel_supervision(runner)
+
+    # 'all': the teacher forward is supervised on every fused voxel; its
+    # loss alone moves the weights
+    model.teacher_supervision = 'all'
     batch = next(iter(runner.train_dataloader))
     data = model.data_preprocessor(batch, True)
     losses = model(**data, mode='loss')
+    assert 'teacher_decode.loss_lovasz' in losses
     t_loss = losses['teacher_decode.loss_ce']
     assert t_loss.requires_grad
     model.zero_grad()
@@ -127,32 +129,22 @@ def test_m2skd_shared_teacher_trains_and_evaluates(sequences, tmp_path):
     # both inputs)
     ratio = t_loss.item() / losses['decode.loss_ce'].item()
     assert 0.1 < ratio < 0.4, ratio
+    model.zero_grad()
 
+    model.teacher_supervision = 'changed'
     runner.train()
     logged = _losses(runner)
-    for term in KD_TERMS + ('teacher_decode.loss_ce',
-                            'teacher_decode.loss_lovasz'):
+    for term in KD_TERMS + ('teacher_decode.loss_ce', ):
         assert math.isfinite(logged[term].current()), term
+    assert 'teacher_decode.loss_lovasz' not in logged
     metrics = val_metrics(runner)
     assert 0.0 <= metrics['miou'] <= 1.0
+    with pytest.raises(ValueError, match='teacher_supervision'):
+        MODELS.build(dict(cfg.distiller, student=cfg.model,
+                          teacher_supervision='fused'))
 
 
-def test_shared_mode_rejects_a_teacher(sequences, tmp_path):
-    cfg = cpu_runner_cfg(M2SKD_SHARED, sequences, str(tmp_path))
-    cfg.distiller.teacher_mode = 'frozen'
-    with pytest.raises(KeyError, match='teacher_cfg'):
-        Distill3DRunner.from_cfg(cfg)
-    cfg = cpu_runner_cfg(M2SKD, sequences, str(tmp_path))
-    cfg.distiller.teacher_mode = 'shared'
-    cfg.model = dict(cfg.distiller, student=cfg.model,
-                     teacher=cfg.teacher_cfg)
-    with pytest.raises(ValueError, match='leave teacher'):
-        MODELS.build(cfg.model)
-    with pytest.raises(ValueError, match='teacher_mode'):
-        MODELS.build(dict(cfg.model, teacher_mode='twin'))
-
-
-def test_shared_mode_released_supervision_by_hand(sequences, tmp_path):
+def _check_changed_voxel_supervision(runner):
     """teacher_supervision='changed' (released code): the fused forward's
     cross-entropy only, over the voxels whose fused-input label differs
     from the single-scan label of the same voxel, averaged over those,
@@ -160,11 +152,7 @@ def test_shared_mode_released_supervision_by_hand(sequences, tmp_path):
     import torch.nn.functional as F
 
     from distill3d.models.distillers.distiller3d import _fit_point_labels
-    cfg = cpu_runner_cfg(M2SKD_SHARED, sequences, str(tmp_path / 'work'))
-    cfg.distiller.teacher_supervision = 'changed'
-    runner = Distill3DRunner.from_cfg(cfg)
     model = runner.model
-    model.train()
     # a batch whose scans have earlier frames (fused instances)
     dataset = runner.train_dataloader.dataset
     batch = runner.train_dataloader.collate_fn([dataset[4], dataset[3]])
@@ -211,9 +199,21 @@ def test_shared_mode_released_supervision_by_hand(sequences, tmp_path):
     expected = 0.2 * F.cross_entropy(logits.features[changed],
                                      torch.tensor(t_labs)[changed])
     torch.testing.assert_close(got, expected, rtol=1e-4, atol=1e-5)
-    with pytest.raises(ValueError, match='teacher_supervision'):
-        MODELS.build(dict(cfg.distiller, student=cfg.model,
-                          teacher_supervision='fused'))
+
+
+def test_shared_mode_rejects_a_teacher(sequences, tmp_path):
+    cfg = cpu_runner_cfg(M2SKD_SHARED, sequences, str(tmp_path))
+    cfg.distiller.teacher_mode = 'frozen'
+    with pytest.raises(KeyError, match='teacher_cfg'):
+        Distill3DRunner.from_cfg(cfg)
+    cfg = cpu_runner_cfg(M2SKD, sequences, str(tmp_path))
+    cfg.distiller.teacher_mode = 'shared'
+    cfg.model = dict(cfg.distiller, student=cfg.model,
+                     teacher=cfg.teacher_cfg)
+    with pytest.raises(ValueError, match='leave teacher'):
+        MODELS.build(cfg.model)
+    with pytest.raises(ValueError, match='teacher_mode'):
+        MODELS.build(dict(cfg.model, teacher_mode='twin'))
 
 
 def test_identical_teacher_without_fusion_gives_zero_kd(sequences, tmp_path):
