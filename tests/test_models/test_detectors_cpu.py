@@ -1,5 +1,6 @@
-"""PointPillars, SECOND and PointRCNN train and evaluate on CPU through
-mmengine's Runner with mmdet3d's KittiMetric, on synthetic KITTI data."""
+"""PointPillars, SECOND, PointRCNN and CenterPoint (pillars) train and
+evaluate on CPU through mmengine's Runner with mmdet3d's KittiMetric, on
+synthetic KITTI data."""
 import math
 import os.path as osp
 
@@ -14,6 +15,8 @@ DETECTORS = [
     'pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'second/second_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'point_rcnn/point-rcnn_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'centerpoint/'
+    'centerpoint_pillar016_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
 ]
 
 
