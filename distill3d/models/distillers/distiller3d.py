@@ -109,6 +109,11 @@ def teacher_forward(teacher: nn.Module, inputs: dict,
     """
     if hasattr(teacher, 'decode_head'):  # segmentors
         teacher.decode_head(teacher.extract_feat(inputs))
+    elif hasattr(teacher, 'pts_bbox_head'):  # MVX detectors (CenterPoint)
+        metas = [s.metainfo for s in data_samples]
+        _, pts_feats = teacher.extract_feat(inputs, metas)
+        if pts_feats is not None and teacher.pts_bbox_head is not None:
+            teacher.pts_bbox_head(pts_feats)
     else:
         teacher._forward(inputs, data_samples)
 

@@ -1,5 +1,6 @@
 from .cwd import ChannelWiseDistillLoss
 from .fitnets import FeatureMSELoss
+from .heatmap_kd import CenterHeatmapKDLoss
 from .logit_kd import KDLogitLoss
 from .m2skd import (InstanceAffinityLoss, M2SKDLogitLoss,
                     voxel_labels)
@@ -7,7 +8,8 @@ from .point_distiller import (EdgeConvAdapter, PointDistillerLoss,
                               chunked_knn)
 
 __all__ = [
-    'ChannelWiseDistillLoss', 'EdgeConvAdapter', 'FeatureMSELoss',
+    'CenterHeatmapKDLoss', 'ChannelWiseDistillLoss', 'EdgeConvAdapter',
+    'FeatureMSELoss',
     'InstanceAffinityLoss', 'KDLogitLoss', 'M2SKDLogitLoss',
     'PointDistillerLoss', 'chunked_knn', 'voxel_labels'
 ]

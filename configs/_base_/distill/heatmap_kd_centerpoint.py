@@ -1,0 +1,25 @@
+# Heatmap KD for CenterPoint (our design, no published recipe followed): per
+# task head, the student's center heatmap against the teacher's
+# (CenterHeatmapKDLoss: Bernoulli KL per pixel and class, normalised by the
+# teacher's soft count of centres). Written for two tasks (the synthetic
+# KITTI configs: Pedestrian + Cyclist, Car); add or drop loss_kd_heatmap<i>
+# terms for another task list. Feature KD at teacher-confident positions
+# is not part of it yet.
+runner_type = 'Distill3DRunner'
+distiller = dict(
+    type='Distiller3D',
+    distill_losses=dict(
+        loss_kd_heatmap0=dict(
+            type='CenterHeatmapKDLoss',
+            mode='kl',
+            temperature=1.0,
+            loss_weight=1.0,
+            student='pts_bbox_head.task_heads.0.heatmap',
+            teacher='pts_bbox_head.task_heads.0.heatmap'),
+        loss_kd_heatmap1=dict(
+            type='CenterHeatmapKDLoss',
+            mode='kl',
+            temperature=1.0,
+            loss_weight=1.0,
+            student='pts_bbox_head.task_heads.1.heatmap',
+            teacher='pts_bbox_head.task_heads.1.heatmap')))
