@@ -32,12 +32,16 @@ class _DistillTerm:
     """One ``loss_kd_*`` term: loss module, record specs and adapter name."""
 
     def __init__(self, name: str, loss: nn.Module, student: RecordSpec,
-                 teacher: RecordSpec, adapter: Optional[str]):
+                 teacher: RecordSpec, adapter: Optional[str],
+                 context: Optional[List[RecordSpec]] = None):
         self.name = name
         self.loss = loss
         self.student = student
         self.teacher = teacher
         self.adapter = adapter
+        #: further teacher modules whose records the loss reads
+        #: (``teacher_context``, e.g. heatmaps that mask a feature term)
+        self.context = context or []
 
 
 def load_model_cfg(cfg: Union[str, ModelCfg]) -> ConfigDict:
@@ -147,7 +151,10 @@ class Distiller3D(BaseModel):
         teacher_ckpt (str, optional): Teacher checkpoint. None keeps the
             teacher's own initialisation (for tests; a warning is logged).
         distill_losses (dict): ``{'loss_kd_<name>': dict(type=..., student=
-            ..., teacher=..., adapter=..., **loss_kwargs)}``.
+            ..., teacher=..., adapter=..., **loss_kwargs)}``; a loss with
+            ``takes_context`` also gets ``teacher_context`` (teacher module
+            names whose records it reads, e.g. heatmaps that mask a feature
+            term) as ``context=[tensors]``.
         teacher_inputs (dict, optional): ``{teacher_key: batch_key}``: the
             teacher reads ``inputs[batch_key]`` as its ``teacher_key`` (e.g.
             ``dict(points='teacher_points')``); those batch keys are removed
@@ -349,8 +356,14 @@ class Distiller3D(BaseModel):
         s_spec = RecordSpec(cfg.pop('student'))
         t_spec = RecordSpec(cfg.pop('teacher'))
         adapter = cfg.pop('adapter', None)
+        context = cfg.pop('teacher_context', None)
+        if isinstance(context, (str, dict)):
+            context = [context]
+        context = [RecordSpec(c) for c in context or []]
         s_rec = self._recorder('student', s_spec)
         t_rec = self._recorder('teacher', t_spec)
+        for spec in context:
+            self._recorder('teacher', spec)
         s_ch = infer_out_channels(s_rec.module, s_spec.output)
         t_ch = infer_out_channels(t_rec.module, t_spec.output)
         loss_cls = MODELS.get(cfg['type']) if isinstance(cfg['type'], str) \
@@ -366,6 +379,13 @@ class Distiller3D(BaseModel):
                     f'student {s_spec.module!r} / teacher {t_spec.module!r}; '
                     'set student_channels and teacher_channels')
         loss = MODELS.build(cfg)
+        if context and not getattr(loss, 'takes_context', False):
+            raise ValueError(
+                f'distill_losses.{name}: teacher_context given, but '
+                f'{type(loss).__name__} does not read it (takes_context)')
+        if getattr(loss, 'takes_context', False) and not context:
+            raise ValueError(f'distill_losses.{name}: {type(loss).__name__} '
+                             'needs teacher_context (teacher module names)')
         if getattr(loss, 'is_logit_loss', False):
             self._check_classes(name, s_ch, t_ch)
         if adapter is not None:
@@ -386,7 +406,7 @@ class Distiller3D(BaseModel):
         self.distill_losses[name] = loss
         self._terms.append(
             _DistillTerm(name, loss, s_spec, t_spec,
-                         name if adapter is not None else None))
+                         name if adapter is not None else None, context))
 
     def _check_classes(self, name: str, s_ch: Optional[int],
                        t_ch: Optional[int]) -> None:
@@ -596,7 +616,18 @@ class Distiller3D(BaseModel):
                         f'{tuple(student.shape)} (after the adapter), teacher '
                         f'{term.teacher.module!r} gives '
                         f'{tuple(teacher.shape)}')
-                value = term.loss(student, teacher)
+                if term.context:
+                    context = []
+                    for spec in term.context:
+                        rec = self._teacher_recorders[spec.key].record
+                        if rec is None:
+                            raise RuntimeError(
+                                f'{term.name}: the teacher context module '
+                                f'{spec.module!r} did not run in this step')
+                        context.append(rec.tensor.detach())
+                    value = term.loss(student, teacher, context=context)
+                else:
+                    value = term.loss(student, teacher)
             losses[term.name] = value * self.kd_weight_scale
             # statistics a term exposes (e.g. PointDistiller's weight
             # spread) are logged, not summed: their keys hold no 'loss'

@@ -43,6 +43,8 @@ def test_centerpoint_heatmap_kd_step():
         'distill/heatmap-kd_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
         'kitti-3d-3class.py'))
     cfg.teacher_ckpt = None
+    # an untrained teacher's heatmaps sit near sigmoid(-2.19) = 0.10
+    cfg.distiller.distill_losses.loss_kd_neck.threshold = 0.05
     init_default_scope('mmdet3d')
     torch.manual_seed(0)
     model = MODELS.build(build_distill_cfg(cfg).model)
@@ -54,10 +56,37 @@ def test_centerpoint_heatmap_kd_step():
             dict(gt_bboxes_3d=inst.bboxes_3d))['gt_bboxes_3d']
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     kd = {k: v for k, v in losses.items() if k.startswith('loss_kd_')}
-    assert set(kd) == {'loss_kd_heatmap0', 'loss_kd_heatmap1'}
-    assert all(torch.isfinite(v) and v > 0 for v in kd.values())
+    assert set(kd) == {'loss_kd_heatmap0', 'loss_kd_heatmap1', 'loss_kd_neck'}
+    assert 'kd_neck.masked' in losses
+    assert all(torch.isfinite(v) for v in kd.values())
+    assert all(v > 0 for v in kd.values())
+    assert losses['kd_neck.masked'] > 0.5
     sum(kd.values()).backward()
     head = model.student.pts_bbox_head.task_heads[0].heatmap
     assert any(p.grad is not None and p.grad.abs().sum() > 0
                for p in head.parameters())
     assert all(p.grad is None for p in model.teacher.parameters())
+    assert model.adapters['loss_kd_neck'].proj.weight.grad.abs().sum() > 0
+
+
+def test_teacher_masked_feature_loss_by_hand():
+    from distill3d.models.losses import TeacherMaskedFeatureLoss
+    torch.manual_seed(0)
+    s = torch.randn(1, 2, 4, 4, requires_grad=True)
+    t = torch.randn(1, 2, 4, 4)
+    heat_a = torch.full((1, 1, 4, 4), -5.)
+    heat_a[0, 0, 1, 2] = 3.  # confident at (1, 2)
+    heat_b = torch.full((1, 2, 2, 2), -5.)
+    heat_b[0, 1, 1, 1] = 3.  # a 2x2 map: covers (2..3, 2..3)
+    loss = TeacherMaskedFeatureLoss(threshold=0.3, loss_weight=2.)
+    got = loss(s, t, context=[heat_a, heat_b])
+    mask = torch.zeros(4, 4)
+    mask[1, 2] = 1
+    mask[2:, 2:] = 1
+    expected = 2 * ((s - t)**2 * mask).sum() / (mask.sum() * 2)
+    assert got.item() == pytest.approx(expected.item(), rel=1e-5)
+    assert loss.log_vars['masked'].item() == pytest.approx(5 / 16)
+    got.backward()
+    assert s.grad[..., 0, 0].abs().sum() == 0
+    empty = loss(s, t, context=[heat_a * 0 - 9])
+    assert empty.item() == 0 and empty.requires_grad
