@@ -14,7 +14,9 @@ def _f(value: Optional[float], digits: int = 1, sign: bool = False) -> str:
     return f'{value:+.{digits}f}' if sign else f'{value:.{digits}f}'
 
 
-def _ci(ci: List[float], sign: bool = False) -> str:
+def _ci(ci: List[float], sign: bool = False, n: int = 2) -> str:
+    if n < 2:  # no spread to estimate: a zero-width interval says nothing
+        return 'n/a (1 seed)'
     return f'[{_f(ci[0], 1, sign)}, {_f(ci[1], 1, sign)}]'
 
 
@@ -75,7 +77,8 @@ def markdown(study: dict) -> str:
             diffs = ' / '.join(_f(d, 1, True) for d in p['diffs'])
             lines.append(
                 f'| {p["name"]} | {p["metric"]} | {diffs} | '
-                f'{_f(p["mean"], 2, True)} | {_ci(p["ci95"], True)} | '
+                f'{_f(p["mean"], 2, True)} | '
+                f'{_ci(p["ci95"], True, len(p["diffs"]))} | '
                 f'±{_f(p.get("eval_noise"), 2)} | **{p["verdict"]}** |')
     if study.get('vs_teacher'):
         lines += [
@@ -85,7 +88,7 @@ def markdown(study: dict) -> str:
         for p in study['vs_teacher']:
             lines.append(f'| {p["name"]} | {p["metric"]} | '
                          f'{_f(p["mean"], 2, True)} | '
-                         f'{_ci(p["ci95"], True)} |')
+                         f'{_ci(p["ci95"], True, len(p["diffs"]))} |')
     if study.get('teacher_curve'):
         keys = [k for k in metrics if k in study['teacher_curve'][0]]
         lines += [
