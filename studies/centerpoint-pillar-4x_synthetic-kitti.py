@@ -4,33 +4,7 @@
 #   nice python tools/study.py \
 #       studies/centerpoint-pillar-4x_synthetic-kitti.py
 # (resumable: rerun the same command). Not run yet.
-task = 'det'
-metric = 'BEV mAP'
-metrics = ['BEV mAP', '3D mAP']
-seeds = [0, 1, 2]
-gate_margin = 3.0
-jobs = 2
-
-data = dict(
-    type='kitti',
-    root='data/study_kitti',
-    seed=0,
-    settings=dict(
-        num_train=800,
-        num_val=700,
-        ped_probs=[0.1, 0.2, 0.25, 0.2, 0.15, 0.1],
-        cyc_probs=[0.2, 0.3, 0.3, 0.2]))
-
-schedule = dict(max_epochs=3)
-cfg_options = {
-    'train_dataloader.num_workers': 1,
-    'val_dataloader.num_workers': 0,
-    'val_dataloader.persistent_workers': False,
-    'test_dataloader.num_workers': 0,
-    'test_dataloader.persistent_workers': False,
-    'default_hooks.logger.interval': 100,
-}
-bootstrap = dict(num_samples=200, seed=0)
+_base_ = ['./_base_/synthetic-kitti_800-700.py']
 
 _cp = 'configs/centerpoint/'
 rows = [
