@@ -352,3 +352,42 @@ def test_real_sample_frame_hard_ids_match_mmdet3d_mapping(shared_samples):
     hard_by_mmdet3d = np.isin(out['pts_semantic_mask'], fusion.class_ids)
     np.testing.assert_array_equal(hard_by_fusion, hard_by_mmdet3d)
     assert set(fusion.hard_raw_ids.tolist()) == HARD_IDS
+
+
+def test_scan_points_metric_scores_the_scan_only(sequence):
+    """The teacher's fused input scored on the scan's own points: with
+    predictions right on the scan and wrong on every fused point, the
+    metric is perfect, SegMetric over all points is not."""
+    import torch
+    from mmdet3d.structures import Det3DDataSample, PointData
+
+    from distill3d.evaluation import ScanPointsSegMetric
+    from mmdet3d.evaluation.metrics import SegMetric
+    pack = dict(type='Pack3DDetInputs', keys=['points', 'pts_semantic_mask'],
+                meta_keys=('lidar_path', 'num_scan_points'))
+    init_default_scope('mmdet3d')
+    pipe = Compose(LOAD + [
+        dict(type='MultiScanHardInstanceFusion', mark_fused=False),
+        dict(type='PointSegClassMapping'), pack
+    ])
+    # a test-mode sample, as mmdet3d's Seg3DDataset makes it
+    out = pipe(dict(_info(sequence, 4), eval_ann_info=dict()))
+    sample = out['data_samples']
+    n = sample.metainfo['num_scan_points']
+    labels = sample.eval_ann_info['pts_semantic_mask']
+    assert n == len(_scan(sequence, 4)) < len(labels)
+    pred = torch.as_tensor(labels).clone()
+    pred[n:] = (pred[n:] + 1) % 19  # every fused point wrong
+    result = Det3DDataSample(metainfo=sample.metainfo)
+    result.pred_pts_seg = PointData(pts_semantic_mask=pred)
+    result.eval_ann_info = sample.eval_ann_info
+    meta = dict(classes=[str(i) for i in range(19)], ignore_index=19,
+                label2cat={i: str(i) for i in range(19)})
+    scores = {}
+    for name, metric in (('scan', ScanPointsSegMetric()),
+                         ('all', SegMetric())):
+        metric.dataset_meta = meta
+        metric.process({}, [result.to_dict()])
+        scores[name] = metric.compute_metrics(metric.results)['miou']
+    assert scores['scan'] == pytest.approx(1.0)
+    assert scores['all'] < 1.0

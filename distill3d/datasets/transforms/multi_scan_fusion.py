@@ -177,7 +177,9 @@ class MultiScanHardInstanceFusion(BaseTransform):
     Modified keys: ``points`` (scan then fused points, plus a ``fused``
     attribute column), ``pts_semantic_mask``. Added keys:
     ``pts_instance_mask`` (instance id of every point, 0 = none),
-    ``num_fused_points``.
+    ``num_fused_points``, ``num_scan_points`` (the scan's points come
+    first; :class:`~distill3d.evaluation.ScanPointsSegMetric` scores them
+    only).
 
     Args:
         num_prev (int): k, earlier frames searched. Defaults to 4.
@@ -408,6 +410,7 @@ class MultiScanHardInstanceFusion(BaseTransform):
         results['pts_semantic_mask'] = sem
         results['pts_instance_mask'] = inst
         results['num_fused_points'] = n_fused
+        results['num_scan_points'] = len(points)
         if 'eval_ann_info' in results:
             results['eval_ann_info']['pts_semantic_mask'] = sem
         return results

@@ -15,3 +15,21 @@ multiscan_train_pipeline = [
          scale_ratio_range=[0.95, 1.05], translation_std=[0.1, 0.1, 0.1]),
     dict(type='Pack3DDetInputs', keys=['points', 'pts_semantic_mask'])
 ]
+
+# Validation / test of the multi-scan teacher on its own input (the scan
+# plus the fused instances), scored on the scan's points only
+# (ScanPointsSegMetric crops to num_scan_points): the gate of the M2SKD
+# study compares it with the single-scan baseline on the same points.
+multiscan_test_pipeline = [
+    dict(type='LoadPointsFromFile', coord_type='LIDAR', load_dim=4,
+         use_dim=4),
+    dict(type='LoadAnnotations3D', with_bbox_3d=False, with_label_3d=False,
+         with_seg_3d=True, seg_3d_dtype='np.int32', seg_offset=2**16,
+         dataset_type='semantickitti'),
+    dict(type='MultiScanHardInstanceFusion', num_prev=4, align='centroid',
+         mark_fused=False),
+    dict(type='PointSegClassMapping'),
+    dict(type='Pack3DDetInputs', keys=['points', 'pts_semantic_mask'],
+         meta_keys=('lidar_path', 'num_pts_feats', 'sample_idx',
+                    'num_scan_points'))
+]
