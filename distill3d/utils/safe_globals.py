@@ -15,6 +15,7 @@ default): there :func:`register_safe_globals` does nothing and
 ``find_class`` allows torch's weights-only globals plus the same list, so
 a teacher checkpoint is read under the same rule on every torch.
 """
+import functools
 import pickle
 import types
 from typing import Any, Dict, List, Union
@@ -87,9 +88,12 @@ def safe_globals() -> List[Any]:
     return items
 
 
+@functools.lru_cache(maxsize=1)
 def _allowed_by_name() -> Dict[str, Any]:
-    """``'module.qualname' -> object`` for :func:`safe_globals`."""
-    allowed = {}
+    """``'module.qualname' -> object`` for :func:`safe_globals` plus
+    latin-1 ``_codecs.encode`` (built once; read by every ``find_class``).
+    """
+    allowed = {'_codecs.encode': latin1_encode}
     for item in safe_globals():
         obj, name = item if isinstance(item, tuple) else \
             (item, f'{item.__module__}.{item.__qualname__}')
@@ -126,7 +130,6 @@ class _RestrictedUnpickler(pickle.Unpickler):
         module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         key = f'{module}.{name}'
         allowed = _allowed_by_name()
-        allowed['_codecs.encode'] = latin1_encode
         if key in allowed:
             return allowed[key]
         if key in wou._get_allowed_globals():
