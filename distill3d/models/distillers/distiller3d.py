@@ -602,10 +602,12 @@ class Distiller3D(BaseModel):
                     raise RuntimeError(
                         f'{term.name}: the {side} module {spec.module!r} did '
                         'not run in this step')
+            extra = dict(context=self._context(term)) if term.context \
+                else {}
             if getattr(term.loss, 'takes_data_samples', False):
                 value = term.loss(s_rec, t_rec, data_samples=data_samples)
             elif getattr(term.loss, 'takes_records', False):
-                value = term.loss(s_rec, t_rec)
+                value = term.loss(s_rec, t_rec, **extra)
             else:
                 student, teacher = self._pair(s_rec, t_rec)
                 if term.adapter is not None:
@@ -616,18 +618,7 @@ class Distiller3D(BaseModel):
                         f'{tuple(student.shape)} (after the adapter), teacher '
                         f'{term.teacher.module!r} gives '
                         f'{tuple(teacher.shape)}')
-                if term.context:
-                    context = []
-                    for spec in term.context:
-                        rec = self._teacher_recorders[spec.key].record
-                        if rec is None:
-                            raise RuntimeError(
-                                f'{term.name}: the teacher context module '
-                                f'{spec.module!r} did not run in this step')
-                        context.append(rec.tensor.detach())
-                    value = term.loss(student, teacher, context=context)
-                else:
-                    value = term.loss(student, teacher)
+                value = term.loss(student, teacher, **extra)
             losses[term.name] = value * self.kd_weight_scale
             # statistics a term exposes (e.g. PointDistiller's weight
             # spread) are logged, not summed: their keys hold no 'loss'
@@ -635,6 +626,18 @@ class Distiller3D(BaseModel):
             for key, stat in getattr(term.loss, 'log_vars', {}).items():
                 losses[f'{short}.{key}'] = torch.as_tensor(stat).detach()
         return losses
+
+    def _context(self, term) -> List[Tensor]:
+        """Detached tensors of a term's ``teacher_context`` records."""
+        context = []
+        for spec in term.context:
+            rec = self._teacher_recorders[spec.key].record
+            if rec is None:
+                raise RuntimeError(
+                    f'{term.name}: the teacher context module '
+                    f'{spec.module!r} did not run in this step')
+            context.append(rec.tensor.detach())
+        return context
 
     @staticmethod
     def _pair(s_rec: Record, t_rec: Record) -> Tuple[Tensor, Tensor]:

@@ -2,12 +2,10 @@
 """Feature KD at the positions where the teacher is confident."""
 from typing import List
 
-import torch
-import torch.nn.functional as F
 from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
-from .utils import fp32
+from .utils import fp32, teacher_confidence
 
 
 @MODELS.register_module()
@@ -44,16 +42,7 @@ class TeacherMaskedFeatureLoss(nn.Module):
 
     def confidence(self, context: List[Tensor], size) -> Tensor:
         """(B, 1, H, W) largest teacher probability per pixel."""
-        conf = None
-        for logits in context:
-            prob = torch.sigmoid(logits.float()).amax(dim=1, keepdim=True)
-            if tuple(prob.shape[-2:]) != tuple(size):
-                if prob.shape[-2] >= size[0] and prob.shape[-1] >= size[1]:
-                    prob = F.adaptive_max_pool2d(prob, size)
-                else:
-                    prob = F.interpolate(prob, size=size, mode='nearest')
-            conf = prob if conf is None else torch.maximum(conf, prob)
-        return conf
+        return teacher_confidence(context, size)
 
     @fp32
     def forward(self, student: Tensor, teacher: Tensor,

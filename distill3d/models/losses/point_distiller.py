@@ -6,7 +6,7 @@ scores, top-N selection, memory-bounded kNN in the teacher's feature space,
 EdgeConv adapters per side and the reweighted MSE. Defaults follow the
 paper; the released code's choices are switches (see ``PointDistillerLoss``).
 """
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -14,7 +14,7 @@ from mmdet3d.registry import MODELS
 from torch import Tensor, nn
 
 from ..recorders import Record, match_rows
-from .utils import fp32
+from .utils import fp32, teacher_confidence
 
 
 def chunked_knn(query: Tensor,
@@ -79,6 +79,7 @@ def voxel_centres(coors: Tensor, voxel_size: Sequence[float],
 
 
 WEIGHTINGS = ('softmax', 'power', 'rank')
+SCORES = ('auto', 'count', 'max_response', 'teacher_context')
 
 
 def importance_weights(score: Tensor, weighting: str = 'softmax',
@@ -263,7 +264,12 @@ class PointDistillerLoss(nn.Module):
             normalisation across it (released pillar path). Defaults to
             'sample'.
         score (str): 'auto' (count for voxel records with point counts,
-            else max_response), 'count' or 'max_response'.
+            else max_response), 'count', 'max_response' or
+            'teacher_context': the teacher's classification confidence at
+            each node, the largest ``sigmoid`` over the channels of the
+            term's ``teacher_context`` maps (e.g. PointPillars'
+            ``bbox_head.conv_cls``; dense records only), so the graphs sit
+            on the objects the teacher sees (our option, not the paper's).
         edge (str): 'sub' (paper) or 'cat' (released code).
         aggregate (str): 'max' (default) or 'none'.
         graph_scope (str): 'sample' (paper) or 'batch' (released code).
@@ -311,7 +317,7 @@ class PointDistillerLoss(nn.Module):
                  loss_weight: float = 1.0):
         super().__init__()
         checks = dict(
-            score=(score, ('auto', 'count', 'max_response')),
+            score=(score, SCORES),
             graph_scope=(graph_scope, ('sample', 'batch')),
             weighting=(weighting, WEIGHTINGS),
             selection=(selection, ('sample', 'batch')),
@@ -348,6 +354,8 @@ class PointDistillerLoss(nn.Module):
         self.weighting = weighting
         self.selection = selection
         self.score = score
+        #: the distiller passes ``teacher_context`` (classification maps)
+        self.takes_context = score == 'teacher_context'
         self.graph_scope = graph_scope
         self.reweight = reweight
         self.match = match
@@ -397,9 +405,20 @@ class PointDistillerLoss(nn.Module):
         counts = counts[idx_t] if counts is not None else None
         return s_feat[idx_s], t_feat[idx_t], t_batch[idx_t], counts
 
-    def importance(self, t_feat: Tensor,
-                   counts: Optional[Tensor]) -> Tensor:
-        """(M, ) importance: point counts or the teacher's max response."""
+    def importance(self, t_feat: Tensor, counts: Optional[Tensor],
+                   t_rec: Optional[Record] = None,
+                   context: Optional[List[Tensor]] = None) -> Tensor:
+        """(M, ) importance: point counts, the teacher's max response or its
+        classification confidence (``score='teacher_context'``)."""
+        if self.score == 'teacher_context':
+            if self.match != 'index' or t_rec is None or \
+                    t_rec.kind != 'dense' or not context:
+                raise ValueError(
+                    "score='teacher_context' needs dense (B, C, H, W) "
+                    "records matched by index and the term's "
+                    'teacher_context maps')
+            conf = teacher_confidence(context, t_rec.tensor.shape[-2:])
+            return conf.reshape(-1)
         use_count = self.score == 'count' or (self.score == 'auto'
                                               and counts is not None)
         if use_count:
@@ -462,12 +481,15 @@ class PointDistillerLoss(nn.Module):
         return out
 
     @fp32
-    def forward(self, s_rec: Record, t_rec: Record) -> Tensor:
+    def forward(self, s_rec: Record, t_rec: Record,
+                context: Optional[List[Tensor]] = None) -> Tensor:
         """Loss from a student and a teacher record.
 
         Args:
             s_rec (Record): Student voxel / sparse / dense / points record.
             t_rec (Record): Teacher record of the same nodes.
+            context (list[Tensor], optional): Teacher classification
+                logits, (B, K_i, h, w) each (``score='teacher_context'``).
 
         Returns:
             Tensor: Weighted scalar loss.
@@ -480,8 +502,8 @@ class PointDistillerLoss(nn.Module):
             return self.student_adapter.conv.weight.sum() * 0. + \
                 s_feat.sum() * 0.
         with torch.no_grad():
-            keep, weights = self.select(self.importance(t_feat, counts),
-                                        batch)
+            keep, weights = self.select(
+                self.importance(t_feat, counts, t_rec, context), batch)
             nbrs = self.neighbours(t_feat, batch, keep)
         g_s = self.student_adapter(s_feat, keep, nbrs)
         if self.teacher_adapter_mode == 'none':

@@ -1,8 +1,10 @@
 """Shared helpers of the distillation losses."""
 import functools
-from typing import Callable
+from typing import Callable, List, Sequence
 
 import torch
+import torch.nn.functional as F
+from torch import Tensor
 
 
 def fp32(forward: Callable) -> Callable:
@@ -31,3 +33,29 @@ def fp32(forward: Callable) -> Callable:
             return forward(self, *args, **kwargs)
 
     return wrapper
+
+
+def teacher_confidence(context: List[Tensor], size: Sequence[int]) -> Tensor:
+    """Largest teacher probability per BEV pixel over classification maps.
+
+    Args:
+        context (list[Tensor]): Teacher classification logits read as
+            sigmoid scores, (B, K_i, h, w) each (CenterPoint heatmaps,
+            PointPillars' / SECOND's anchor map ``conv_cls``).
+        size (Sequence[int]): (H, W) of the feature map to score; maps of
+            another size are max-pooled (larger) or resized (smaller).
+
+    Returns:
+        Tensor: (B, 1, H, W) largest ``sigmoid(logit)`` over all channels of
+        all maps.
+    """
+    conf = None
+    for logits in context:
+        prob = torch.sigmoid(logits.float()).amax(dim=1, keepdim=True)
+        if tuple(prob.shape[-2:]) != tuple(size):
+            if prob.shape[-2] >= size[0] and prob.shape[-1] >= size[1]:
+                prob = F.adaptive_max_pool2d(prob, size)
+            else:
+                prob = F.interpolate(prob, size=size, mode='nearest')
+        conf = prob if conf is None else torch.maximum(conf, prob)
+    return conf

@@ -29,6 +29,11 @@ rows = [
     dict(name='+ PointDistiller (BEV, teacher edge features)',
          role='method',
          config=_pd + 'pointdistiller-bev-teacher-edges_' + _suffix),
+    dict(name='+ PointDistiller (BEV, teacher-confident nodes)',
+         role='method',
+         config=_pd + 'pointdistiller-bev-teacher-conf_' + _suffix),
+    dict(name='+ FitNets (teacher-confident pixels)', role='method',
+         config=_cfg + 'fitnets-masked_' + _suffix),
     dict(name='teacher', role='teacher',
          config='configs/pointpillars/pointpillars_hv-secfpn_1xb2-cpu_'
          'synthetic-kitti-3d-3class.py',

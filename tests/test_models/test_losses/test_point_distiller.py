@@ -321,3 +321,95 @@ def test_teacher_adapter_none_targets_the_teachers_own_edge_features():
     first_t, last_t = _adapters_only_loss('trained')
     assert last > 0.1 * first, (first, last)
     assert last > 1000 * last_t
+
+
+def test_teacher_context_score_keeps_the_teachers_confident_pixels():
+    """score='teacher_context': nodes are the pixels where the teacher's
+    classification map is most confident, weighted in proportion to that
+    confidence (weighting='power', tau=1)."""
+    gen = torch.Generator().manual_seed(5)
+    s = Record(torch.randn(2, 4, 6, 5, generator=gen), 'dense')
+    t = Record(torch.randn(2, 8, 6, 5, generator=gen), 'dense')
+    cls_logits = torch.randn(2, 6, 6, 5, generator=gen)
+    loss = PointDistillerLoss(4, 8, num_nodes=7, k=3, weighting='power',
+                              tau=1.0, score='teacher_context')
+    assert loss.takes_context
+    assert not PointDistillerLoss(4, 8).takes_context
+    _, t_feat, b, counts = loss.correspond(s, t)
+    conf = torch.sigmoid(cls_logits).amax(1).reshape(-1)  # (B*H*W, )
+    score = loss.importance(t_feat, counts, t, [cls_logits])
+    assert torch.allclose(score, conf)
+    keep, weights = loss.select(score, b)
+    for sample in (0, 1):
+        rows = torch.nonzero(b == sample).squeeze(1)
+        top = rows[torch.topk(conf[rows], 7).indices]
+        kept = keep[b[keep] == sample]
+        assert set(kept.tolist()) == set(top.tolist())
+        w = weights[b[keep] == sample]
+        assert torch.allclose(w, 7 * conf[kept] / conf[kept].sum())
+    value = loss(s, t, context=[cls_logits])
+    assert torch.isfinite(value) and value > 0
+    with pytest.raises(ValueError, match='teacher_context'):
+        loss(s, t)
+    s_vox, t_vox = _records()
+    with pytest.raises(ValueError, match='dense'):
+        PointDistillerLoss(8, 16, score='teacher_context')(
+            s_vox, t_vox, context=[cls_logits])
+
+
+@pytest.mark.parametrize('config', [
+    'projects/PointDistiller/configs/pointdistiller-bev-teacher-conf_'
+    'pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'configs/distill/fitnets-masked_pointpillars-4x_1xb2-cpu_synthetic-'
+    'kitti-3d-3class.py'
+])
+def test_teacher_confident_terms_read_pointpillars_conv_cls(config):
+    """Both object-focused PointPillars terms get the teacher's anchor
+    classification map through the real distiller and model."""
+    import os.path as osp
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from distill3d.engine import build_distill_cfg
+    from helpers import REPO
+    from mmdet3d.registry import MODELS
+    from test_models.test_distillers.test_distiller3d import batch, points
+    cfg = Config.fromfile(osp.join(REPO, config))
+    cfg.teacher_ckpt = None
+    init_default_scope('mmdet3d')
+    torch.manual_seed(0)
+    model = MODELS.build(build_distill_cfg(cfg).model)
+    model.train()
+    name = next(iter(model.distill_losses))
+    term = model.distill_losses[name]
+    seen = {}
+    if isinstance(term, PointDistillerLoss):
+        term.k = 4
+        importance = term.importance
+
+        def spy(t_feat, counts, t_rec=None, context=None):
+            seen['context'] = context
+            return importance(t_feat, counts, t_rec, context)
+
+        term.importance = spy
+    else:
+        term.threshold = 0.0  # an untrained teacher is not confident
+        forward = term.forward
+
+        def spy(student, teacher, context):
+            seen['context'] = context
+            return forward(student, teacher, context)
+
+        term.forward = spy
+    data = batch([points(3000, x=(0., 40.))])
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    value = losses[name]
+    assert torch.isfinite(value) and value > 0
+    (context, ) = seen['context']
+    cls = model.teacher.bbox_head.conv_cls
+    assert context.shape[1] == cls.out_channels  # (B, A*C, H, W)
+    value.backward()
+    assert all(p.grad is None for p in model.teacher.parameters())
+    assert any(p.grad is not None and p.grad.abs().sum() > 0
+               for p in model.student.backbone.parameters())
