@@ -23,11 +23,10 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
-from mmengine.runner import load_checkpoint
 
 from distill3d.benchmark.grad_ratio import format_ratios, kd_gradient_ratios
 from distill3d.engine import build_distill_cfg
-from distill3d.utils import set_data_root
+from distill3d.utils import load_student_weights, set_data_root
 
 
 def parse_args() -> argparse.Namespace:
@@ -64,14 +63,7 @@ def main() -> None:
     model = runner.model
     distiller = model.module if is_model_wrapper(model) else model
     if args.student_ckpt:
-        state = torch.load(args.student_ckpt, map_location='cpu')
-        state = state.get('state_dict', state)
-        if any(k.startswith('student.') for k in state):
-            load_checkpoint(distiller, args.student_ckpt, map_location='cpu',
-                            strict=False)
-        else:
-            load_checkpoint(distiller.student, args.student_ckpt,
-                            map_location='cpu')
+        load_student_weights(distiller, args.student_ckpt)
     loader = iter(runner.build_dataloader(cfg.train_dataloader))
     batches = [next(loader) for _ in range(args.steps)]
     result = kd_gradient_ratios(distiller, batches)

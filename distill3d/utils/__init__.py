@@ -3,10 +3,11 @@ from .data_root import set_data_root
 from .dist import use_gloo_on_cpu
 from .safe_globals import (load_weights_only, register_safe_globals,
                            safe_globals)
-from .state_dict import StateDictMismatch, state_dict_mismatch
+from .state_dict import (StateDictMismatch, load_student_weights,
+                         state_dict_mismatch)
 
 __all__ = [
     'StateDictMismatch', 'register_config_scope', 'register_safe_globals',
-    'safe_globals', 'load_weights_only',
+    'safe_globals', 'load_weights_only', 'load_student_weights',
     'set_data_root', 'state_dict_mismatch', 'use_gloo_on_cpu'
 ]

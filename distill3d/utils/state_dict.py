@@ -1,7 +1,9 @@
-"""Compare a checkpoint's state dict with a model's."""
+"""Compare a checkpoint's state dict with a model's; load a student."""
 from typing import List, Mapping, NamedTuple
 
-from torch import Tensor
+from torch import Tensor, nn
+
+from .safe_globals import load_weights_only
 
 
 class StateDictMismatch(NamedTuple):
@@ -40,3 +42,21 @@ def state_dict_mismatch(own: Mapping[str, Tensor],
             if k in state and tuple(state[k].shape) != tuple(own[k].shape)
         ])
 
+
+
+def load_student_weights(distiller: nn.Module, path: str) -> None:
+    """Load a student checkpoint into a distiller's ``student``.
+
+    Args:
+        distiller (nn.Module): A distiller with a ``student`` module.
+        path (str): A plain student checkpoint (keys of the student model)
+            or a distillation run's (keys ``student.*``, whose adapters and
+            teacher entries are ignored where the distiller lacks them).
+    """
+    from mmengine.runner import load_checkpoint
+    state = load_weights_only(path)
+    state = state.get('state_dict', state)
+    if any(k.startswith('student.') for k in state):
+        load_checkpoint(distiller, path, map_location='cpu', strict=False)
+    else:
+        load_checkpoint(distiller.student, path, map_location='cpu')

@@ -34,6 +34,11 @@ rows = [
          config=_pd + 'pointdistiller-bev-teacher-conf_' + _suffix),
     dict(name='+ FitNets (teacher-confident pixels)', role='method',
          config=_cfg + 'fitnets-masked_' + _suffix),
+    # dose-response: the same term at 1/5 of the study's weight (0.06x)
+    dict(name='+ FitNets (teacher-confident pixels, lambda 1)',
+         role='method', config=_cfg + 'fitnets-masked_' + _suffix,
+         cfg_options={'distiller.distill_losses.loss_kd_neck.loss_weight':
+                      1.0}),
     dict(name='teacher', role='teacher',
          config='configs/pointpillars/pointpillars_hv-secfpn_1xb2-cpu_'
          'synthetic-kitti-3d-3class.py',
