@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 import threading
@@ -353,11 +354,7 @@ def train(run: Run, threads: Optional[int] = None,
     spent = stamp.get('seconds', 0.) if resume else 0.
     os.makedirs(run.work_dir, exist_ok=True)
     if not resume:
-        for old in glob.glob(osp.join(run.work_dir, 'epoch_*.pth')):
-            os.remove(old)
-        last = osp.join(run.work_dir, 'last_checkpoint')
-        if osp.isfile(last):
-            os.remove(last)
+        _set_aside(run.work_dir)
     write_json(stamp_path, dict(settings=settings, status='running',
                                  seconds=spent))
     log(f'{run.label}: {"resuming" if resume else "training"} '
@@ -379,6 +376,30 @@ def train(run: Run, threads: Optional[int] = None,
     log(f'{run.label}: trained in {seconds:.0f} s')
     return dict(checkpoint=ckpt, seconds=seconds, reused=False,
                 command=run.command())
+
+
+def _set_aside(work_dir: str) -> None:
+    """Move a run's checkpoints of other settings to ``superseded/``.
+
+    A run retrained with new settings (or after ``--force``) must not
+    resume from them, but they are not deleted: the previous
+    ``superseded/`` is replaced, so at most one older set is kept.
+    """
+    old = glob.glob(osp.join(work_dir, 'epoch_*.pth')) + [
+        p for p in (osp.join(work_dir, 'last_checkpoint'),
+                    osp.join(work_dir, RUN_STAMP)) if osp.isfile(p)
+    ]
+    if not any(p.endswith('.pth') for p in old):
+        for path in old:
+            if path.endswith('last_checkpoint'):
+                os.remove(path)
+        return
+    target = osp.join(work_dir, 'superseded')
+    shutil.rmtree(target, ignore_errors=True)
+    os.makedirs(target)
+    for path in old:
+        shutil.move(path, osp.join(target, osp.basename(path)))
+    log(f'{work_dir}: checkpoints of other settings moved to {target}')
 
 
 def _file_id(path: str) -> dict:

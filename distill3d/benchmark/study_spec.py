@@ -83,10 +83,14 @@ def load_study(path: str,
     if cfg.metric not in metrics:
         metrics.insert(0, cfg.metric)
     cfg.metrics = metrics
-    cfg.seeds = [int(s) for s in (seeds if seeds is not None else
-                                  _require(cfg, 'seeds', path))]
-    if not cfg.seeds:
+    spec_seeds = [int(s) for s in _require(cfg, 'seeds', path)]
+    cfg.seeds = [int(s) for s in seeds] if seeds is not None else spec_seeds
+    if not cfg.seeds or not spec_seeds:
         raise StudySpecError(f'{path}: seeds is empty')
+    # the one teacher of the study keeps the spec's seed whatever seeds a
+    # command runs (``--seeds 1 2`` adds student seeds; it must not retrain
+    # the teacher with seed 1)
+    cfg.teacher_seed = int(cfg.get('teacher_seed', spec_seeds[0]))
     cfg.gate_margin = float(cfg.get('gate_margin', 3.0))
     cfg.bootstrap = {
         **dict(num_samples=200, seed=0),
@@ -133,7 +137,6 @@ def load_study(path: str,
     if 'method' in roles and 'teacher' not in roles:
         raise StudySpecError(f"{path}: method rows need a role='teacher' "
                              'row (its checkpoint is their teacher_ckpt)')
-    cfg.teacher_seed = int(cfg.get('teacher_seed', cfg.seeds[0]))
     return cfg
 
 
@@ -155,8 +158,7 @@ def _check_row(row: dict, index: int, cfg: Config, schedule: dict,
     row['schedule'] = dict(schedule, **row.get('schedule', {}))
     row['cfg_options'] = dict(row.get('cfg_options', {}))
     if row['role'] == 'teacher':
-        row['seeds'] = [int(row.get('seed', cfg.get('teacher_seed',
-                                                     cfg.seeds[0])))]
+        row['seeds'] = [int(row.get('seed', cfg.teacher_seed))]
     else:
         row['seeds'] = list(cfg.seeds)
     return row

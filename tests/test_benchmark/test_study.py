@@ -14,7 +14,7 @@ from distill3d.benchmark.study import plan_runs, run_study
 from distill3d.benchmark.study_runs import (RUN_STAMP, Run,
                                             schedule_options, train)
 from distill3d.benchmark.study_spec import (StudySpecError, load_study,
-                                            slug)
+                                            rows_by_role, slug)
 
 PD = 'projects/PointDistiller/configs/'
 STUDENT = PD + 'pointpillars_hv-secfpn-4x_1xb2-cpu_synthetic-kitti-3d-' \
@@ -144,10 +144,28 @@ def test_interrupted_training_resumes(tmp_path, monkeypatch):
     assert json.load(open(tmp_path / RUN_STAMP))['status'] == 'done'
     # done with the same settings: reused, nothing runs
     assert train(run)['reused'] and len(calls) == 1
-    # other settings (a new seed): trained from scratch, old epochs dropped
+    # other settings (a new seed): trained from scratch; the old epochs
+    # and their stamp are set aside, not deleted
     run.options = {'randomness.seed': 1}
     train(run)
     assert '--resume' not in calls[1]
+    aside = tmp_path / 'superseded'
+    assert sorted(os.listdir(aside)) == sorted(
+        ['epoch_1.pth', 'epoch_2.pth', 'last_checkpoint', RUN_STAMP])
+    old = json.load(open(aside / RUN_STAMP))
+    assert old['settings']['options']['randomness.seed'] == 0
+    assert not (tmp_path / 'epoch_1.pth').exists()
+
+
+def test_seed_override_keeps_the_teachers_seed(tmp_path):
+    """``--seeds 1 2`` runs more student seeds; the study's one teacher
+    keeps the spec's seed (else its checkpoint would be retrained)."""
+    spec = _spec(tmp_path / 'spec.py', tmp_path)
+    study = load_study(spec, seeds=[1, 2], root=REPO)
+    teacher, = rows_by_role(study, 'teacher')
+    student, = rows_by_role(study, 'student')
+    assert teacher['seeds'] == [0] and study.teacher_seed == 0
+    assert student['seeds'] == [1, 2]
 
 
 # --- the tiny study end to end --------------------------------------------
