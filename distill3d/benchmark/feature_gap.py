@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from ..models.losses.utils import teacher_confidence
+
 #: ridge strength relative to the mean eigenvalue of the student's Gram
 #: matrix (keeps the solve stable on correlated, ReLU-sparse features)
 RIDGE = 1e-3
@@ -56,7 +58,7 @@ def linear_r2(student: np.ndarray, teacher: np.ndarray,
 
 def bev_rows(feats: Tensor, keep: Tensor) -> np.ndarray:
     """(M, C) rows of a (B, C, H, W) map at the (B*H*W, ) ``keep`` mask."""
-    b, c = feats.shape[:2]
+    c = feats.shape[1]
     rows = feats.detach().float().permute(0, 2, 3, 1).reshape(-1, c)
     return rows[keep].cpu().numpy()
 
@@ -99,8 +101,10 @@ def feature_gap(student: List[Tensor], teacher: List[Tensor],
 
 def confident_mask(logits: Tensor, threshold: float) -> Tensor:
     """(B*H*W, ) pixels where the largest sigmoid of (B, K, H, W) logits
-    exceeds ``threshold``."""
-    return (torch.sigmoid(logits.float()).amax(1) > threshold).reshape(-1)
+    exceeds ``threshold`` (the teacher confidence of the object-focused
+    terms, :func:`~distill3d.models.losses.utils.teacher_confidence`)."""
+    conf = teacher_confidence([logits], logits.shape[-2:])
+    return (conf > threshold).reshape(-1)
 
 
 def random_mask(num: int, count: int,
