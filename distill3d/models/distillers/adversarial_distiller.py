@@ -90,15 +90,44 @@ class AdversarialDistiller3D(Distiller3D):
             else loss_type
         if getattr(loss_cls, 'is_adversarial', False) and \
                 'teacher' in cfg and cfg.get('in_channels') is None:
-            spec = RecordSpec(cfg['teacher'])
-            module = find_module(self.teacher, spec.module, 'teacher')
-            channels = infer_out_channels(module, spec.output)
-            if channels is None:
-                raise ValueError(
-                    f'distill_losses.{name}: cannot infer the width of '
-                    f'teacher {spec.module!r}; set in_channels')
-            cfg = dict(cfg, in_channels=channels)
+            cfg = dict(cfg, in_channels=self._teacher_width(
+                name, cfg['teacher'], 'width', 'in_channels'))
+        if getattr(loss_cls, 'is_adversarial', False) and \
+                cfg.get('condition', 'none') != 'none':
+            cfg = dict(cfg, discriminator=self._conditional_discriminator(
+                name, cfg))
         super()._add_term(name, cfg)
+
+    def _conditional_discriminator(self, name: str, cfg: dict) -> dict:
+        """The discriminator config of a class-conditional term with
+        ``num_classes`` read from its ``teacher_context`` (the teacher's
+        class logits) when not set."""
+        disc = dict(cfg.get('discriminator')
+                    or dict(type='FeatureDiscriminator'))
+        if disc.get('num_classes'):
+            return disc
+        context = cfg.get('teacher_context')
+        if isinstance(context, (str, dict)):
+            context = [context]
+        if not context or len(context) != 1:
+            raise ValueError(
+                f'distill_losses.{name}: condition={cfg["condition"]!r} needs '
+                "teacher_context='<the teacher's class logits module>' (e.g. "
+                "'head.fc_cls'), got " + repr(cfg.get('teacher_context')))
+        return dict(disc, num_classes=self._teacher_width(
+            name, context[0], 'classes', 'discriminator.num_classes'))
+
+    def _teacher_width(self, name: str, module_spec, what: str,
+                       key: str) -> int:
+        """Output channels of a teacher module named in a term's config."""
+        spec = RecordSpec(module_spec)
+        module = find_module(self.teacher, spec.module, 'teacher')
+        channels = infer_out_channels(module, spec.output)
+        if channels is None:
+            raise ValueError(
+                f'distill_losses.{name}: cannot infer the {what} of teacher '
+                f'{spec.module!r}; set {key}')
+        return channels
 
     def adversarial_terms(self) -> Dict[str, nn.Module]:
         """``{term name: loss}`` of the adversarial terms."""

@@ -36,9 +36,12 @@ student no useful gradient (issue "FAD that measurably helps"):
   the discriminator sees (Sonderby et al. 2017);
 - ``paired_weight``: a per-sample term tying the student's feature for
   shape i to the teacher's for shape i (``paired_loss`` 'mse' or 'cosine'
-  on the normalised features), as MEAL's similarity loss or AFD's KL.
+  on the normalised features), as MEAL's similarity loss or AFD's KL;
+- ``condition='teacher'``: a projection discriminator conditioned on the
+  teacher's class probabilities for the sample (as Xu et al.'s
+  conditional discriminator on logits), another per-sample tie.
 """
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn.functional as F
@@ -50,29 +53,42 @@ from .utils import fp32
 GAN_TYPES = ('vanilla', 'lsgan', 'hinge')
 NORMALIZATIONS = ('none', 'l2', 'standardize')
 PAIRED_LOSSES = ('mse', 'cosine')
+CONDITIONS = ('none', 'teacher')
 
 
 @MODELS.register_module()
 class FeatureDiscriminator(nn.Module):
-    """MLP discriminator on a global feature.
+    """MLP discriminator on a global feature, optionally class-conditional.
 
     Linear -> LeakyReLU(0.2) per hidden layer, then one logit. Spectral
-    normalisation (optional) bounds its Lipschitz constant.
+    normalisation (optional) bounds its Lipschitz constant. With
+    ``num_classes`` it is a projection discriminator (Miyato & Koyama,
+    ICLR 2018): ``D(x, y) = w^T h(x) + b + y^T E h(x)``, with ``h`` the last
+    hidden layer and ``y`` a (soft) class vector, e.g. the teacher's class
+    probabilities for the same sample. It then judges whether a feature is
+    the teacher's *for that class*, not only whether it looks like some
+    teacher feature.
 
     Args:
         in_channels (int): Feature width (the teacher's).
         hidden_channels (Sequence[int]): Hidden widths. Defaults to
             (256, 64).
-        spectral_norm (bool): Spectral-normalise the linear layers.
-            Defaults to False.
+        spectral_norm (bool): Spectral-normalise the linear layers (the
+            class embedding included). Defaults to False.
+        num_classes (int): Classes of the conditioning vector; 0 for an
+            unconditional discriminator. Defaults to 0.
     """
 
     def __init__(self,
                  in_channels: int,
                  hidden_channels: Sequence[int] = (256, 64),
-                 spectral_norm: bool = False) -> None:
+                 spectral_norm: bool = False,
+                 num_classes: int = 0) -> None:
         super().__init__()
+        if num_classes < 0:
+            raise ValueError(f'num_classes must be >= 0, got {num_classes}')
         self.in_channels = in_channels
+        self.num_classes = num_classes
         layers = []
         prev = in_channels
         wrap = nn.utils.parametrizations.spectral_norm if spectral_norm \
@@ -83,17 +99,32 @@ class FeatureDiscriminator(nn.Module):
             prev = width
         layers.append(wrap(nn.Linear(prev, 1)))
         self.net = nn.Sequential(*layers)
+        self.embed = wrap(nn.Linear(num_classes, prev, bias=False)) \
+            if num_classes else None
 
-    def forward(self, feat: Tensor) -> Tensor:
+    def forward(self, feat: Tensor, cond: Optional[Tensor] = None) -> Tensor:
         """Logits.
 
         Args:
             feat (Tensor): (B, in_channels) features.
+            cond (Tensor, optional): (B, num_classes) class vectors (one-hot
+                or probabilities); required when ``num_classes`` > 0,
+                ignored otherwise.
 
         Returns:
             Tensor: (B, ) logits ("real" when large).
         """
-        return self.net(feat).squeeze(-1)
+        if self.embed is None:
+            return self.net(feat).squeeze(-1)
+        if cond is None or cond.shape != (feat.shape[0], self.num_classes):
+            got = None if cond is None else tuple(cond.shape)
+            raise ValueError(
+                'FeatureDiscriminator with num_classes='
+                f'{self.num_classes} needs cond of shape '
+                f'({feat.shape[0]}, {self.num_classes}), got {got}')
+        hidden = self.net[:-1](feat)
+        proj = (self.embed(cond.to(hidden.dtype)) * hidden).sum(-1)
+        return self.net[-1](hidden).squeeze(-1) + proj
 
 
 def discriminator_loss(real: Tensor, fake: Tensor, gan_type: str) -> Tensor:
@@ -177,6 +208,13 @@ class FeatureAdversarialLoss(nn.Module):
             disables it. Defaults to 0.
         paired_loss (str): 'mse' (mean over channels) or 'cosine'
             (1 - cosine). Defaults to 'mse'.
+        condition (str): 'none', or 'teacher': the discriminator is a
+            projection discriminator conditioned on the teacher's class
+            probabilities for each sample (softmax of the term's
+            ``teacher_context`` logits, e.g. ``head.fc_cls``; the distiller
+            fills in ``discriminator.num_classes`` from their width), so
+            a student feature must look like the teacher's for that
+            sample's class. Defaults to 'none'.
     """
 
     #: the distiller alternates student and discriminator updates
@@ -192,8 +230,12 @@ class FeatureAdversarialLoss(nn.Module):
                  r1_gamma: float = 0.,
                  instance_noise: float = 0.,
                  paired_weight: float = 0.,
-                 paired_loss: str = 'mse') -> None:
+                 paired_loss: str = 'mse',
+                 condition: str = 'none') -> None:
         super().__init__()
+        if condition not in CONDITIONS:
+            raise ValueError(f'condition must be one of {CONDITIONS}, got '
+                             f'{condition!r}')
         if gan_type not in GAN_TYPES:
             raise ValueError(f'gan_type must be one of {GAN_TYPES}, got '
                              f'{gan_type!r}')
@@ -222,8 +264,19 @@ class FeatureAdversarialLoss(nn.Module):
         self.instance_noise = instance_noise
         self.paired_weight = paired_weight
         self.paired_loss = paired_loss
+        self.condition = condition
+        #: a conditional term reads the teacher's logits (teacher_context)
+        self.takes_context = condition != 'none'
         self.discriminator = MODELS.build(disc)
+        if self.takes_context and \
+                not getattr(self.discriminator, 'num_classes', 0):
+            raise ValueError(
+                "FeatureAdversarialLoss(condition='teacher') needs a "
+                'class-conditional discriminator: set discriminator.'
+                'num_classes (the distiller fills it in from '
+                'teacher_context)')
         self._pair: Optional[Tuple[Tensor, Tensor]] = None
+        self._cond: Optional[Tensor] = None
         #: the last student step's terms, logged by the distiller
         self.log_vars: Dict[str, Tensor] = {}
         self.parts: Dict[str, Tensor] = {}
@@ -249,13 +302,32 @@ class FeatureAdversarialLoss(nn.Module):
             return (1 - F.cosine_similarity(s, t, dim=1)).mean()
         return (s - t).pow(2).mean()
 
+    def _condition(self, context: Optional[List[Tensor]],
+                   batch: int) -> Optional[Tensor]:
+        """(B, K) teacher class probabilities, or None (unconditional)."""
+        if not self.takes_context:
+            return None
+        if not context or len(context) != 1:
+            raise ValueError(
+                "FeatureAdversarialLoss(condition='teacher') needs exactly "
+                'one teacher_context module (the class logits), got '
+                f'{0 if not context else len(context)}')
+        logits = context[0].detach().float().flatten(1)
+        if logits.shape[0] != batch:
+            raise ValueError(f'teacher_context gives {logits.shape[0]} '
+                             f'samples, the features {batch}')
+        return logits.softmax(dim=1)
+
     @fp32
-    def forward(self, student: Tensor, teacher: Tensor) -> Tensor:
+    def forward(self, student: Tensor, teacher: Tensor,
+                context: Optional[List[Tensor]] = None) -> Tensor:
         """Student adversarial loss.
 
         Args:
             student (Tensor): (B, C) student feature after the adapter.
             teacher (Tensor): (B, C) teacher feature.
+            context (list[Tensor], optional): With ``condition='teacher'``,
+                the teacher's (B, K) class logits.
 
         Returns:
             Tensor: Weighted scalar loss (gradients reach the student
@@ -267,7 +339,8 @@ class FeatureAdversarialLoss(nn.Module):
                              f'{tuple(student.shape)} and teacher feature '
                              f'{tuple(teacher.shape)} differ (adapter?)')
         self._pair = (student.detach(), teacher.detach())
-        fake = self.discriminator(self._noisy(self._prep(student)))
+        self._cond = self._condition(context, student.shape[0])
+        fake = self._disc(self._noisy(self._prep(student)))
         adv = self.loss_weight * generator_loss(fake, self.gan_type)
         self.log_vars = dict(adv=adv.detach())
         #: the step's weighted parts, in the graph (gradient-ratio logging)
@@ -278,6 +351,12 @@ class FeatureAdversarialLoss(nn.Module):
             self.parts['paired'] = paired
             return adv + paired
         return adv
+
+    def _disc(self, feat: Tensor) -> Tensor:
+        """Discriminator logits, conditioned when the term is."""
+        if self._cond is None:
+            return self.discriminator(feat)
+        return self.discriminator(feat, self._cond)
 
     def has_pair(self) -> bool:
         """Whether features of a student step wait for the discriminator."""
@@ -299,8 +378,8 @@ class FeatureAdversarialLoss(nn.Module):
         real_in = self._noisy(self._prep(real_feat))
         if self.r1_gamma > 0:
             real_in = real_in.detach().requires_grad_(True)
-        real = self.discriminator(real_in)
-        fake = self.discriminator(self._noisy(self._prep(fake_feat)))
+        real = self._disc(real_in)
+        fake = self._disc(self._noisy(self._prep(fake_feat)))
         loss = discriminator_loss(real, fake, self.gan_type)
         out = {}
         if self.r1_gamma > 0:
@@ -318,4 +397,5 @@ class FeatureAdversarialLoss(nn.Module):
     def clear(self) -> None:
         """Forget the cached features."""
         self._pair = None
+        self._cond = None
         self.parts = {}

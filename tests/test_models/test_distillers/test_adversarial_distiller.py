@@ -239,3 +239,45 @@ def test_gradient_ratio_logging_matches_direct_computation():
     assert ratios['grad_ratio_adv'].item() > 0
     with pytest.raises(ValueError, match='grad_ratio_interval'):
         _distiller(grad_ratio_interval=-1)
+
+
+def test_class_conditional_fad_through_the_distiller():
+    """condition='teacher': the distiller reads the teacher's class logits
+    (teacher_context), sizes the projection discriminator from them and
+    conditions both updates on the teacher's class probabilities."""
+    import torch.nn.functional as F
+    distiller = _distiller(distill_losses=dict(
+        loss_kd_fad=dict(
+            type='FeatureAdversarialLoss', student='neck', teacher='neck',
+            adapter=dict(type='ChannelAdapter'), condition='teacher',
+            teacher_context='head.fc_cls')))
+    fad = distiller.distill_losses['loss_kd_fad']
+    num_classes = distiller.teacher.head.num_classes
+    assert fad.takes_context
+    assert fad.discriminator.num_classes == num_classes
+    distiller.train()
+    optim = _optim(distiller)
+    seen = []
+    original = fad.discriminator.forward
+
+    def forward(feat, cond=None):
+        seen.append(cond)
+        return original(feat, cond)
+    fad.discriminator.forward = forward
+    embed = fad.discriminator.embed.weight.detach().clone()
+    log = distiller.train_step(_batch(), optim)
+    assert {'loss_kd_fad', 'disc_loss', 'disc_acc'} <= set(log)
+    # one student call, then real and fake in the discriminator update
+    assert len(seen) == 3
+    teacher_logits = distiller._teacher_recorders[
+        distiller._terms[0].context[0].key].record.tensor
+    expected = F.softmax(teacher_logits.float(), dim=1)
+    for cond in seen:
+        torch.testing.assert_close(cond, expected)
+    assert not torch.equal(embed, fad.discriminator.embed.weight)
+    with pytest.raises(ValueError, match='teacher_context'):
+        _distiller(distill_losses=dict(
+            loss_kd_fad=dict(
+                type='FeatureAdversarialLoss', student='neck',
+                teacher='neck', adapter=dict(type='ChannelAdapter'),
+                condition='teacher')))

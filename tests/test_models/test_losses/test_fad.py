@@ -190,3 +190,83 @@ def test_paired_term_by_hand(kind):
         (loss.log_vars['adv'] + loss.log_vars['paired']).item(), rel=1e-6)
     total.backward()
     assert s.grad.abs().sum() > 0
+
+
+def test_projection_discriminator_by_hand():
+    """D(x, y) = net(x) + y^T E h(x), h the last hidden layer; a missing or
+    misshaped class vector is refused; the unconditional one ignores y."""
+    from distill3d.models.losses.fad import FeatureDiscriminator
+    torch.manual_seed(0)
+    disc = FeatureDiscriminator(6, hidden_channels=(5, 4), num_classes=3)
+    x, y = torch.randn(7, 6), torch.softmax(torch.randn(7, 3), 1)
+    h = disc.net[:-1](x)
+    expected = disc.net[-1](h).squeeze(-1) + ((y @ disc.embed.weight.T) *
+                                              h).sum(-1)
+    torch.testing.assert_close(disc(x, y), expected)
+    with pytest.raises(ValueError, match='cond of shape'):
+        disc(x)
+    with pytest.raises(ValueError, match='cond of shape'):
+        disc(x, y[:, :2])
+    plain = FeatureDiscriminator(6, hidden_channels=(5, 4))
+    assert plain.embed is None
+    torch.testing.assert_close(plain(x, y), plain(x))
+    # spectral norm wraps the class embedding too
+    from torch.nn.utils import parametrize
+    sn = FeatureDiscriminator(6, spectral_norm=True, num_classes=3)
+    assert parametrize.is_parametrized(sn.embed)
+
+
+def test_conditional_discriminator_sees_a_swapped_class():
+    """Teacher features of class c and student features that are teacher
+    features of another class have the same distribution over a batch: an
+    unconditional discriminator cannot tell them apart, the projection
+    discriminator conditioned on the teacher's class can (the per-sample
+    tie of condition='teacher')."""
+    gen = torch.Generator().manual_seed(0)
+    num_classes, width, num = 4, 8, 256
+    protos = torch.randn(num_classes, width, generator=gen) * 2
+    labels = torch.arange(num) % num_classes
+    logits = F.one_hot(labels, num_classes).float() * 6.
+
+    def feats(lab):
+        return protos[lab] + 0.3 * torch.randn(num, width, generator=gen)
+
+    accs = {}
+    for condition in ('none', 'teacher'):
+        torch.manual_seed(0)
+        disc = dict(type='FeatureDiscriminator', hidden_channels=(32, 16))
+        if condition == 'teacher':
+            disc['num_classes'] = num_classes
+        loss = FeatureAdversarialLoss(in_channels=width, discriminator=disc,
+                                      condition=condition)
+        opt = torch.optim.Adam(loss.discriminator.parameters(), lr=1e-2)
+        context = [logits] if condition == 'teacher' else None
+        for _ in range(200):
+            teacher = feats(labels)
+            student = feats((labels + 1) % num_classes)  # swapped class
+            loss(student, teacher, context=context)
+            out = loss.discriminator_loss()
+            opt.zero_grad()
+            out['loss'].backward()
+            opt.step()
+        loss(feats((labels + 1) % num_classes), feats(labels),
+             context=context)
+        accs[condition] = loss.discriminator_loss()['acc'].item()
+    assert accs['none'] < 0.65, accs
+    assert accs['teacher'] > 0.9, accs
+
+
+def test_conditional_term_needs_classes_and_one_context():
+    with pytest.raises(ValueError, match='num_classes'):
+        FeatureAdversarialLoss(in_channels=8, condition='teacher')
+    with pytest.raises(ValueError, match='condition'):
+        FeatureAdversarialLoss(in_channels=8, condition='labels')
+    loss = FeatureAdversarialLoss(
+        in_channels=8, condition='teacher',
+        discriminator=dict(type='FeatureDiscriminator', num_classes=3))
+    assert loss.takes_context
+    feat = torch.randn(2, 8)
+    with pytest.raises(ValueError, match='one teacher_context'):
+        loss(feat, feat)
+    with pytest.raises(ValueError, match='samples'):
+        loss(feat, feat, context=[torch.randn(3, 3)])
