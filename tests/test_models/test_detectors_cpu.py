@@ -1,5 +1,5 @@
-"""PointPillars and CenterPoint (pillars) train and evaluate on CPU through
-mmengine's Runner with mmdet3d's KittiMetric, on synthetic KITTI data.
+"""PointPillars and CenterPoint (pillars and voxels) train and evaluate on CPU
+through mmengine's Runner with mmdet3d's KittiMetric, on synthetic KITTI data.
 SECOND and PointRCNN do the same as the students (and teachers) of
 ``test_pointdistiller_detectors.py``: one Runner run per family keeps the
 suite's time."""
@@ -17,6 +17,8 @@ DETECTORS = [
     'pointpillars_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'centerpoint/'
     'centerpoint_pillar016_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'centerpoint/'
+    'centerpoint_voxel008_second_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
 ]
 
 
