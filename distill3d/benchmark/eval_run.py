@@ -6,7 +6,8 @@ Run as a module (the study runner starts it in a subprocess, so that two
 evaluations or an evaluation and a training can share the machine)::
 
     python -m distill3d.benchmark.eval_run CONFIG CHECKPOINT --task det \\
-        --out eval.json [--data-root DIR] [--num-samples 200] [--seed 0]
+        --out eval.json [--data-root DIR] [--num-samples 200] [--seed 0] \
+        [--cfg-options test_dataloader.dataset.variant=PB_T50_RS]
 """
 import argparse
 import json
@@ -15,6 +16,7 @@ import os.path as osp
 import time
 from typing import Optional
 
+from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from ..evaluation.summary import summarize_metrics
@@ -27,7 +29,8 @@ def evaluate_checkpoint(config: str,
                         out_json: str,
                         data_root: Optional[str] = None,
                         num_samples: int = 200,
-                        seed: int = 0) -> dict:
+                        seed: int = 0,
+                        cfg_options: Optional[dict] = None) -> dict:
     """Test a checkpoint with its config's evaluator plus the bootstrap.
 
     A distillation run's student is exported first (student weights only)
@@ -42,6 +45,9 @@ def evaluate_checkpoint(config: str,
         data_root (str, optional): Point the config at this data root.
         num_samples (int): Bootstrap resamples.
         seed (int): Seed of the resampled frame indices.
+        cfg_options (dict, optional): Options merged into the test config
+            (e.g. ``test_dataloader.dataset.variant``), after the data
+            root.
 
     Returns:
         dict: ``metrics`` (summary in percent), ``noise`` (bootstrap std
@@ -54,6 +60,8 @@ def evaluate_checkpoint(config: str,
     cfg_path, ckpt = plain_model(
         ModelSpec('model', config, checkpoint), osp.join(out_dir, 'export'))
     cfg = config_for_test(cfg_path, ckpt, osp.join(out_dir, 'test'), data_root)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
     boot_file = osp.splitext(out_json)[0] + '_bootstrap.json'
     cfg.test_evaluator = dict(
         type='BootstrapMetric',
@@ -102,6 +110,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--data-root')
     parser.add_argument('--num-samples', type=int, default=200)
     parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument(
+        '--cfg-options', nargs='+', action=DictAction,
+        help='override test config settings, e.g. '
+        'test_dataloader.dataset.variant=PB_T50_RS')
     return parser.parse_args()
 
 
@@ -110,7 +122,7 @@ def main() -> None:
     args = parse_args()
     result = evaluate_checkpoint(args.config, args.checkpoint, args.task,
                                  args.out, args.data_root, args.num_samples,
-                                 args.seed)
+                                 args.seed, args.cfg_options)
     print(json.dumps(dict(metrics=result['metrics'], noise=result['noise'])))
 
 

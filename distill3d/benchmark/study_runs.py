@@ -407,6 +407,17 @@ def _file_id(path: str) -> dict:
     return dict(path=path, size=st.st_size, mtime=int(st.st_mtime))
 
 
+#: option prefixes that shape the evaluation, not only the training
+EVAL_OPTION_PREFIXES = ('test_dataloader.', 'test_evaluator.')
+
+
+def eval_options(options: Dict[str, object]) -> Dict[str, object]:
+    """The ``--cfg-options`` of a run that its evaluation needs too (the
+    test loader's and evaluator's, e.g. a ScanObjectNN variant)."""
+    return {k: v for k, v in options.items()
+            if k.startswith(EVAL_OPTION_PREFIXES)}
+
+
 def evaluate(run: Run, checkpoint: str, bootstrap: dict,
              threads: Optional[int] = None, force: bool = False) -> dict:
     """Evaluate ``checkpoint`` unless the same evaluation exists.
@@ -418,11 +429,14 @@ def evaluate(run: Run, checkpoint: str, bootstrap: dict,
     out_dir = osp.join(run.work_dir, 'study_eval')
     out_json = osp.join(out_dir, 'eval.json')
     stamp_path = osp.join(run.work_dir, EVAL_STAMP)
+    options = eval_options(run.options)
     settings = dict(
         checkpoint=_file_id(checkpoint),
         data=data_stamp(run.data_root),
         bootstrap=dict(bootstrap),
         task=run.task)
+    if options:
+        settings['options'] = options
     if not force and (read_json(stamp_path) or {}).get('settings') == \
             settings and osp.isfile(out_json):
         return read_json(out_json)
@@ -435,6 +449,8 @@ def evaluate(run: Run, checkpoint: str, bootstrap: dict,
         str(bootstrap['num_samples']), '--seed',
         str(bootstrap['seed'])
     ]
+    if options:
+        cmd += ['--cfg-options'] + format_options(options)
     code = _stream(cmd, osp.join(out_dir, 'eval.log'), run.label, threads,
                    lambda line: False)
     if code != 0:

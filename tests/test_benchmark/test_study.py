@@ -157,6 +157,42 @@ def test_interrupted_training_resumes(tmp_path, monkeypatch):
     assert not (tmp_path / 'epoch_1.pth').exists()
 
 
+def test_evaluation_gets_the_runs_test_options(tmp_path, monkeypatch):
+    """A study option that shapes the test set (a ScanObjectNN variant)
+    reaches the evaluation subprocess; training-only options do not; a
+    changed test option re-evaluates."""
+    import distill3d.benchmark.study_runs as study_runs
+    options = {'randomness.seed': 0, 'train_dataloader.num_workers': 1,
+               'test_dataloader.dataset.variant': 'PB_T50_RS',
+               'test_evaluator.type': 'ClsMetric'}
+    run = Run(row='student', role='student', seed=0, config=STUDENT,
+              work_dir=str(tmp_path), data_root=str(tmp_path),
+              options=options, max_epochs=1, task='cls', config_hash='abc')
+    cmds = []
+
+    def fake_stream(cmd, log_path, label, threads, keep):
+        cmds.append(cmd)
+        with open(cmd[cmd.index('--out') + 1], 'w') as f:
+            json.dump(dict(metrics=dict(OA=50.), noise=dict(OA=1.)), f)
+        return 0
+
+    monkeypatch.setattr(study_runs, '_stream', fake_stream)
+    ckpt = tmp_path / 'epoch_1.pth'
+    ckpt.write_text('')
+    bootstrap = dict(num_samples=5, seed=0)
+    study_runs.evaluate(run, str(ckpt), bootstrap)
+    tail = cmds[0][cmds[0].index('--cfg-options') + 1:]
+    assert tail == ['test_dataloader.dataset.variant=PB_T50_RS',
+                    'test_evaluator.type=ClsMetric']
+    study_runs.evaluate(run, str(ckpt), bootstrap)
+    assert len(cmds) == 1  # same settings: reused
+    run.options = dict(options, **{'test_dataloader.dataset.variant':
+                                   'OBJ_BG'})
+    study_runs.evaluate(run, str(ckpt), bootstrap)
+    assert len(cmds) == 2 and \
+        'test_dataloader.dataset.variant=OBJ_BG' in cmds[1]
+
+
 def test_seed_override_keeps_the_teachers_seed(tmp_path):
     """``--seeds 1 2`` runs more student seeds; the study's one teacher
     keeps the spec's seed (else its checkpoint would be retrained)."""
