@@ -7,8 +7,8 @@ routes only CPU inputs to them; CUDA inputs keep the compiled kernels.
 :func:`enable_cpu_support` runs when ``distill3d`` is imported.
 """
 from . import (boxes3d, grouping, interpolate, kitti_rotate_iou,
-               mmengine_dist, roipoint_pool3d, sampling, scatter, sparse_conv,
-               spconv_cpu)
+               mmengine_dist, roiaware_pool3d, roipoint_pool3d, sampling,
+               scatter, sparse_conv, spconv_cpu)
 from .dispatch import ROUTED
 
 _ENABLED = False
@@ -22,7 +22,7 @@ def enable_cpu_support() -> None:
     # Before anything imports mmdet3d's numba-CUDA rotate_iou module.
     kitti_rotate_iou.register()
     for module in (sampling, grouping, interpolate, boxes3d, scatter,
-                   roipoint_pool3d, sparse_conv):
+                   roiaware_pool3d, roipoint_pool3d, sparse_conv):
         module.register()
     spconv_cpu.register()
     mmengine_dist.register()

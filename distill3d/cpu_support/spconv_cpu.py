@@ -1,5 +1,8 @@
 """spconv 2.x on CPU for mmdet3d's SECOND (and any spconv-based model).
 
+Sparse max pooling (Part-A2's RoI head) takes the same route: native index
+pairs for CPU inputs.
+
 spconv-cu120 picks the GPU-only ``MaskImplicitGemm`` algorithm when a layer
 is built, and in eval mode fuses the bias into the kernel call, which its
 CPU path rejects ("cpu don't support act and bias"). For CPU inputs only,
@@ -56,4 +59,30 @@ def register() -> bool:
     _conv_forward._distill3d_cpu = True
     cls._conv_forward = _conv_forward
     ROUTED.append('spconv.pytorch.conv.SparseConvolution (Native on CPU)')
+    _register_pool(ConvAlgo)
     return True
+
+
+def _register_pool(conv_algo) -> None:
+    """Sparse max pooling (Part-A2's RoI head) with ``ConvAlgo.Native``
+    for CPU inputs (spconv's implicit-GEMM index pairs ask for a CUDA
+    stream)."""
+    from spconv.pytorch import pool as spconv_pool
+    cls = spconv_pool.SparseMaxPool
+    original = cls.forward
+    if getattr(original, '_distill3d_cpu', False):
+        return
+
+    def forward(self, input):
+        if input.features.is_cuda:
+            return original(self, input)
+        announce()
+        algo, self.algo = self.algo, conv_algo.Native
+        try:
+            return original(self, input)
+        finally:
+            self.algo = algo
+
+    forward._distill3d_cpu = True
+    cls.forward = forward
+    ROUTED.append('spconv.pytorch.pool.SparseMaxPool (Native on CPU)')

@@ -147,3 +147,24 @@ def test_eval_mode_bias_added_once():
         shifted = layer(x).features
     assert torch.allclose(shifted - eval_out, torch.ones_like(eval_out),
                           atol=1e-5)
+
+
+def test_sparse_max_pool_on_cpu_matches_dense_max_pool():
+    """SparseMaxPool3d (Part-A2's RoI head) runs on CPU with native index
+    pairs; every active output is the max over its active inputs, floored
+    at 0 (spconv's native max pool starts from zeros; Part-A2 pools
+    post-ReLU features, where this changes nothing)."""
+    g = torch.Generator().manual_seed(0)
+    coords = torch.unique(torch.randint(0, 6, (40, 3), generator=g), dim=0)
+    indices = torch.cat([torch.zeros(len(coords), 1, dtype=torch.long),
+                         coords], 1).int()
+    feats = torch.randn(len(coords), 4, generator=g)
+    x = spconv.SparseConvTensor(feats, indices, [6, 6, 6], 1)
+    out = spconv.SparseMaxPool3d(kernel_size=2, stride=2)(x)
+    assert len(out.indices) > 0
+    dense = torch.full((1, 4, 6, 6, 6), -1e9)
+    dense[0, :, coords[:, 0], coords[:, 1], coords[:, 2]] = feats.t()
+    ref = F.max_pool3d(dense, 2)
+    o = out.indices.long()
+    torch.testing.assert_close(
+        out.features, ref[0, :, o[:, 1], o[:, 2], o[:, 3]].t().clamp(min=0))

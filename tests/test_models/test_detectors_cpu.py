@@ -1,8 +1,8 @@
-"""PointPillars, CenterPoint (pillars and voxels) and 3DSSD train and evaluate
-on CPU through mmengine's Runner with mmdet3d's KittiMetric, on synthetic
-KITTI data. SECOND and PointRCNN do the same as the students (and teachers) of
-``test_pointdistiller_detectors.py``: one Runner run per family keeps the
-suite's time."""
+"""PointPillars, CenterPoint (pillars and voxels), 3DSSD and Part-A2 train and
+evaluate on CPU through mmengine's Runner with mmdet3d's KittiMetric, on
+synthetic KITTI data. SECOND and PointRCNN do the same as the students (and
+teachers) of ``test_pointdistiller_detectors.py``: one Runner run per family
+keeps the suite's time."""
 import math
 import os.path as osp
 
@@ -20,6 +20,7 @@ DETECTORS = [
     'centerpoint/'
     'centerpoint_voxel008_second_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     '3dssd/3dssd_1xb2-cpu_synthetic-kitti-3d-car.py',
+    'parta2/parta2_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
 ]
 
 
