@@ -122,3 +122,25 @@ def test_roipoint_pool3d():
     (p_cpu, e_cpu), (p_gpu, e_gpu) = _both(pool, points, feats, boxes)
     assert torch.equal(e_cpu, e_gpu)
     torch.testing.assert_close(p_cpu, p_gpu)
+
+
+@pytest.mark.parametrize('mode', ['max', 'avg'])
+def test_roiaware_pool3d(mode):
+    """Part-A2's RoI-aware pooling, forward and the gradient to the
+    point features."""
+    from mmcv.ops import RoIAwarePool3d
+    points = torch.rand(500, 3) * 4 - torch.tensor([0., 0., 1.])
+    feats = torch.rand(500, 6)
+    rois = _boxes(6)
+    pool = RoIAwarePool3d(out_size=4, max_pts_per_voxel=5, mode=mode)
+    weight = torch.rand(6, 4, 4, 4, 6)
+
+    def run(p, f, r, w):
+        f = f.clone().requires_grad_(True)
+        out = pool(r, p, f)
+        (out * w).sum().backward()
+        return out.detach(), f.grad
+
+    (o_cpu, g_cpu), (o_gpu, g_gpu) = _both(run, points, feats, rois, weight)
+    torch.testing.assert_close(o_cpu, o_gpu)
+    torch.testing.assert_close(g_cpu, g_gpu)
