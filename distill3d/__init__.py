@@ -3,8 +3,9 @@
 Importing the package (directly or through a config's ``custom_imports``)
 installs the CPU-support layer, lets ``distill3d::`` config paths resolve,
 allow-lists the types mmengine checkpoints
-need for weights-only loading, caches the compiled KITTI evaluation kernels
-across processes (``distill3d.evaluation.kitti_jit_cache``), makes data
+need for weights-only loading, caches mmdet3d's compiled numba kernels (KITTI
+evaluation, object noise / sampling) across processes
+(``distill3d.utils.numba_cache``), makes data
 pipeline errors name the sample's files
 (``distill3d.datasets.file_errors``) and registers distill3d's modules in
 mmdet3d's registries.
@@ -22,6 +23,6 @@ from .version import __version__  # noqa: E402
 __all__ = ['__version__', 'enable_cpu_support', 'register_safe_globals']
 
 from . import evaluation  # noqa: E402,F401  (metric registrations)
-from .evaluation.kitti_jit_cache import enable_kitti_jit_cache  # noqa: E402
+from .utils.numba_cache import enable_numba_cache  # noqa: E402
 
-enable_kitti_jit_cache()
+enable_numba_cache()
