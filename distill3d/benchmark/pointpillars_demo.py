@@ -57,6 +57,13 @@ def add_run_args(parser: argparse.ArgumentParser) -> None:
         help='timed steps of the distillation overhead benchmark (0: skip)')
     parser.add_argument('--latency-frames', type=int, default=10)
     parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help='runs trained at a time (2: teacher and student together, one '
+        'thread each; the tests use it, where process start-up dominates)')
+    parser.add_argument(
         '--force', action='store_true', help='regenerate and retrain')
 
 
@@ -79,7 +86,7 @@ metric = 'BEV mAP'
 metrics = ['BEV mAP', '3D mAP']
 seeds = [{seed}]
 gate_margin = {args.gate_margin!r}
-jobs = 1
+jobs = {args.jobs}
 data = dict(type='kitti', root={data_root!r}, seed={seed},
             settings={settings!r})
 schedule = dict(max_epochs={args.student_epochs})
@@ -127,7 +134,7 @@ def run_demo(args: argparse.Namespace, out_dir: str, data_root: str,
         spec,
         out_dir,
         out_dir=out_dir,
-        jobs=1,
+        jobs=args.jobs,
         force=args.force,
         ignore_gate=True,
         command=command)

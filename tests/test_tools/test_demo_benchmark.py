@@ -35,7 +35,7 @@ def demo_run(tmp_path_factory):
         str(root / 'out'), '--data-root',
         str(root / 'data'), '--num-train', '4', '--num-val', '3',
         '--teacher-epochs', '1', '--student-epochs', '1', '--bootstrap', '5',
-        '--cost-steps', '1', '--latency-frames', '2'
+        '--cost-steps', '1', '--latency-frames', '2', '--jobs', '2'
     ]
     first = _run(args)
     return root, args, first
