@@ -5,6 +5,10 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 DEMO_DIR ?= work_dirs/demo
 PYTEST_ARGS ?=
+# test processes (pytest-xdist; 0: one process). Each gets one torch
+# thread; a test module stays on one worker (its fixtures are built once)
+# and the heaviest modules start first (tests/conftest.py)
+TEST_JOBS ?= 2
 DEMO_ARGS ?=
 # the compat stack (torch 2.1 + numpy 1.23 + mmcv 2.1.0 built against it)
 # and the representative subset `make test-compat` runs on it
@@ -22,7 +26,8 @@ env:
 	bash tools/setup_env.sh $(VENV)
 
 test: env
-	$(PY) -m pytest tests $(PYTEST_ARGS)
+	OMP_NUM_THREADS=$(if $(filter 0,$(TEST_JOBS)),2,1) $(PY) -m pytest tests \
+		-n $(TEST_JOBS) --dist loadscope --no-loadscope-reorder $(PYTEST_ARGS)
 
 env-compat:
 	bash tools/setup_env.sh $(COMPAT_VENV) compat

@@ -52,7 +52,7 @@ setup(
         'mmdet3d>=1.4.0,<1.5',
     ],
     extras_require={
-        'tests': ['pytest', 'pytest-timeout'],
+        'tests': ['pytest', 'pytest-timeout', 'pytest-xdist'],
     },
     classifiers=[
         'Programming Language :: Python :: 3',

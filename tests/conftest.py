@@ -45,4 +45,43 @@ def shared_samples() -> str:
     return SHARED_SAMPLES
 
 
+# torch threads of the tests' subprocesses (they inherit it): 2 on this
+# 2-core machine, 1 under `make test` (two xdist workers, set there)
 os.environ.setdefault('OMP_NUM_THREADS', '2')
+
+# The modules that take longest (idle machine, `--durations`), longest
+# first. `make test` runs two pytest-xdist workers with `--dist loadscope
+# --no-loadscope-reorder`: each module goes whole to the next free worker
+# in collection order, so starting with these keeps the workers' loads
+# even (a long module handed out last would run alone at the end).
+LONGEST_MODULES = (
+    'test_tools/test_demo_benchmark.py',
+    'test_benchmark/test_study.py',
+    'test_models/test_detectors_cpu.py',
+    'test_models/test_pointdistiller_detectors.py',
+    'test_models/test_m2skd_cylinder3d.py',
+    'test_engine/test_distributed.py',
+    'test_tools/test_train_test_cli.py',
+    'test_tools/test_mmdet3d_tools.py',
+    'test_tools/test_fad_train_test_cli.py',
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """Move the :data:`LONGEST_MODULES` to the front, in that order; the
+    other modules and every module's own test order stay as collected."""
+    tests_dir = osp.join(REPO, 'tests')
+    missing = [m for m in LONGEST_MODULES
+               if not osp.isfile(osp.join(tests_dir, m))]
+    if missing:
+        raise pytest.UsageError(
+            f'tests/conftest.py LONGEST_MODULES: no such file {missing}')
+
+    def rank(item):
+        path = osp.relpath(str(item.path), tests_dir)
+        path = path.replace(os.sep, '/')
+        if path in LONGEST_MODULES:
+            return LONGEST_MODULES.index(path)
+        return len(LONGEST_MODULES)
+
+    items[:] = sorted(items, key=rank)  # stable: the rest keep their order

@@ -130,7 +130,7 @@ def test_export_student(synthetic_kitti, tmp_path, monkeypatch, capsys):
     assert 'teacher.*' in printed and 'adapters.*' in printed
 
     # (a) plain mmdet3d, no distill3d: weights-only load and init_model
-    env = dict(os.environ, OMP_NUM_THREADS='2')
+    env = dict(os.environ)
     env.pop('PYTHONPATH', None)
     proc = subprocess.run([sys.executable, '-c', PLAIN_CHECK, out, out_cfg],
                           cwd=str(tmp_path), env=env, capture_output=True,

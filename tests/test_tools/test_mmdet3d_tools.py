@@ -24,7 +24,7 @@ def _mmdet3d_tool(name: str) -> str:
 
 
 def _run(args, cwd):
-    env = dict(os.environ, OMP_NUM_THREADS='2')
+    env = dict(os.environ)
     env.pop('PYTHONPATH', None)  # distill3d comes from the environment
     proc = subprocess.run([sys.executable] + args, cwd=cwd, env=env,
                           capture_output=True, text=True, timeout=900)

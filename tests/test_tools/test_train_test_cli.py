@@ -15,7 +15,7 @@ PP = ('pointpillars/'
 
 
 def _run(args, cwd):
-    env = dict(os.environ, PYTHONPATH=REPO, OMP_NUM_THREADS='2')
+    env = dict(os.environ, PYTHONPATH=REPO)
     proc = subprocess.run([sys.executable] + args,
                           cwd=cwd,
                           env=env,
