@@ -1,16 +1,15 @@
-"""The study runner (issue 12): spec checks, schedules, a tiny study end to
-end through tools/train.py and Runner.test(), reuse, resume and the
-teacher gate."""
+"""The study runner (issue 12): spec checks, schedules, planning, reuse
+and resume. The runner end to end (tools/train.py, Runner.test(), two
+seeds, reuse after an interruption, the teacher gate) runs on the demo's
+study: tests/test_tools/test_demo_benchmark.py."""
 import json
 import os
 import os.path as osp
 
 import pytest
 from helpers import REPO
-from PIL import Image
 
-from distill3d.benchmark.stats import VERDICTS
-from distill3d.benchmark.study import plan_runs, run_study
+from distill3d.benchmark.study import plan_runs
 from distill3d.benchmark.study_runs import (RUN_STAMP, Run,
                                             schedule_options, train)
 from distill3d.benchmark.study_spec import (StudySpecError, load_study,
@@ -202,93 +201,6 @@ def test_seed_override_keeps_the_teachers_seed(tmp_path):
     student, = rows_by_role(study, 'student')
     assert teacher['seeds'] == [0] and study.teacher_seed == 0
     assert student['seeds'] == [1, 2]
-
-
-# --- the tiny study end to end --------------------------------------------
-
-
-@pytest.fixture(scope='module')
-def tiny_study(tmp_path_factory):
-    root = tmp_path_factory.mktemp('study')
-    spec = _spec(root / 'spec.py', root)
-    work = str(root / 'work')
-    stats = run_study(spec, work, command='pytest')
-    return root, spec, work, stats
-
-
-@pytest.mark.slow
-def test_tiny_study_end_to_end(tiny_study):
-    root, spec, work, stats = tiny_study
-    for name in ('study.json', 'study.md', 'study.png'):
-        assert osp.isfile(osp.join(work, name))
-    with open(osp.join(work, 'study.json')) as f:
-        saved = json.load(f)
-    for key in ('metric', 'rows', 'paired', 'teacher_gap', 'eval_noise',
-                'gate', 'teacher_curve'):
-        assert key in saved
-    assert saved['metric'] == 'BEV mAP'
-    rows = {r['name']: r for r in saved['rows']}
-    assert rows['student']['role'] == 'student'
-    assert set(rows['+ PointDistiller']['seeds']) == {'0', '1'}
-    assert set(rows['teacher']['seeds']) == {'0'}
-    for row in rows.values():
-        assert {'name', 'role', 'config', 'seeds', 'mean', 'std'} <= set(row)
-    # the row values are the runs' own evaluations (Runner.test + bootstrap)
-    ev = osp.join(work, 'runs', 'pointdistiller', 'seed1', 'study_eval',
-                  'eval.json')
-    with open(ev) as f:
-        run_eval = json.load(f)
-    assert rows['+ PointDistiller']['seeds']['1']['BEV mAP'] == \
-        run_eval['metrics']['BEV mAP']
-    assert run_eval['num_frames'] == 3
-    paired = [p for p in saved['paired'] if p['metric'] == 'BEV mAP']
-    assert len(paired) == 1 and len(paired[0]['diffs']) == 2
-    assert paired[0]['verdict'] in VERDICTS
-    assert saved['gate']['passed']  # margin -100
-    assert [p['epoch'] for p in saved['teacher_curve']] == [1]
-    assert set(saved['eval_noise']) == {'BEV mAP', '3D mAP'}
-    with open(osp.join(work, 'study.md')) as f:
-        text = f.read()
-    assert 'Teacher gate' in text and 'tools/train.py' in text
-    assert Image.open(osp.join(work, 'study.png')).size[0] > 100
-
-
-@pytest.mark.slow
-def test_rerun_reuses_and_refits_only_what_is_missing(tiny_study):
-    root, spec, work, stats = tiny_study
-    ckpts = {}
-    for dirpath, _, files in os.walk(osp.join(work, 'runs')):
-        for name in files:
-            if name.endswith('.pth') or name == 'eval.json':
-                path = osp.join(dirpath, name)
-                ckpts[path] = os.stat(path).st_mtime_ns
-    # as if the study was killed before one evaluation finished
-    lost = osp.join(work, 'runs', 'student', 'seed0', 'study_eval.json')
-    os.remove(lost)
-    again = run_study(spec, work, command='pytest')
-    for path, mtime in ckpts.items():
-        if path.endswith('.pth'):
-            assert os.stat(path).st_mtime_ns == mtime, path  # not retrained
-        elif 'student/seed0' not in path.replace(os.sep, '/'):
-            assert os.stat(path).st_mtime_ns == mtime, path
-    assert osp.isfile(lost)
-    assert [p['diffs'] for p in again['paired']] == \
-        [p['diffs'] for p in stats['paired']]
-
-
-@pytest.mark.slow
-def test_gate_refuses_a_verdict(tiny_study):
-    root, _, work, _ = tiny_study
-    strict = _spec(root / 'strict.py', root, margin=100.0)
-    out_dir = str(root / 'strict_report')
-    stats = run_study(strict, work, out_dir=out_dir, command='pytest')
-    assert not stats['gate']['passed']
-    assert 'no verdict' in stats['gate']['reason']
-    # the method runs exist (same settings): reported, verdict refused
-    assert stats['paired'] and all(p['verdict'] == 'refused'
-                                   for p in stats['paired'])
-    with open(osp.join(out_dir, 'study.md')) as f:
-        assert 'below the margin' in f.read()
 
 
 def test_more_validation_frames_keep_the_training(tmp_path, monkeypatch):

@@ -1,12 +1,18 @@
-"""tools/demo.py and tools/benchmark.py at a tiny size.
+"""tools/demo.py, tools/benchmark.py and the study runner at a tiny size.
 
 The demo's whole pipeline runs (data generation, the gated one-seed study
 of teacher, student and PointDistiller, KittiMetric with its bootstrap,
 cost, pictures) on 4 + 3 frames with one epoch each; then
-tools/benchmark.py re-reads two of the work dirs.
+tools/benchmark.py re-reads two of the work dirs, and the study runner
+grows the demo's study to two seeds (end to end through tools/train.py and
+Runner.test(): reuse of the demo's runs, paired differences, resuming a
+lost evaluation, the teacher gate). One module, so that the demo's trained
+runs serve all of it.
 """
 import json
+import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -15,6 +21,8 @@ from helpers import REPO
 from PIL import Image
 
 from distill3d.benchmark.report import validate_result
+from distill3d.benchmark.stats import VERDICTS
+from distill3d.benchmark.study import run_study
 
 ROWS = ['teacher', 'student 4x', 'student 4x + PointDistiller']
 CLASSES = ['Pedestrian', 'Cyclist', 'Car']
@@ -115,3 +123,107 @@ def test_benchmark_tool_on_work_dirs(demo_run, tmp_path):
     broken = dict(result, models=[dict(result['models'][0], metrics={})])
     with pytest.raises(ValueError, match='BEV mAP'):
         validate_result(broken)
+
+
+# --- the study runner end to end, on the demo's study ----------------------
+
+
+def _demo_spec(root, margin):
+    """The demo's spec with another gate margin (the runs' settings, hence
+    their reuse, do not depend on it)."""
+    text = (root / 'out' / 'demo_study.py').read_text()
+    text, count = re.subn(r'^gate_margin = .*$', f'gate_margin = {margin}',
+                          text, flags=re.M)
+    assert count == 1
+    path = root / f'study_margin{margin:+.0f}.py'
+    path.write_text(text)
+    return str(path)
+
+
+@pytest.fixture(scope='module')
+def two_seeds(demo_run):
+    """The demo's study grown to seeds 0 and 1: seed 0 and the teacher are
+    the demo's runs (reused), seed 1 trains its student and method."""
+    root, _, _ = demo_run
+    spec = _demo_spec(root, -100.0)
+    work, report = str(root / 'out'), str(root / 'two_seeds')
+    stats = run_study(spec, work, out_dir=report, seeds=[0, 1],
+                      command='pytest')
+    return root, spec, work, report, stats
+
+
+@pytest.mark.slow
+def test_study_end_to_end(two_seeds):
+    root, spec, work, report, stats = two_seeds
+    for name in ('study.json', 'study.md', 'study.png'):
+        assert osp.isfile(osp.join(report, name))
+    with open(osp.join(report, 'study.json')) as f:
+        saved = json.load(f)
+    for key in ('metric', 'rows', 'paired', 'teacher_gap', 'eval_noise',
+                'gate', 'teacher_curve'):
+        assert key in saved
+    assert saved['metric'] == 'BEV mAP'
+    rows = {r['name']: r for r in saved['rows']}
+    assert rows['student 4x']['role'] == 'student'
+    assert set(rows[ROWS[2]]['seeds']) == {'0', '1'}
+    assert set(rows['teacher']['seeds']) == {'0'}
+    for row in rows.values():
+        assert {'name', 'role', 'config', 'seeds', 'mean', 'std'} <= set(row)
+    # the row values are the runs' own evaluations (Runner.test + bootstrap)
+    ev = osp.join(work, 'runs', 'student-4x-pointdistiller', 'seed1',
+                  'study_eval', 'eval.json')
+    with open(ev) as f:
+        run_eval = json.load(f)
+    assert rows[ROWS[2]]['seeds']['1']['BEV mAP'] == \
+        run_eval['metrics']['BEV mAP']
+    assert run_eval['num_frames'] == 3
+    paired = [p for p in saved['paired'] if p['metric'] == 'BEV mAP']
+    assert len(paired) == 1 and len(paired[0]['diffs']) == 2
+    assert paired[0]['verdict'] in VERDICTS[:3]  # margin -100: a verdict
+    assert saved['gate']['passed']
+    assert [p['epoch'] for p in saved['teacher_curve']] == [1]
+    assert set(saved['eval_noise']) == {'BEV mAP', '3D mAP'}
+    with open(osp.join(report, 'study.md')) as f:
+        text = f.read()
+    assert 'Teacher gate' in text and 'tools/train.py' in text
+    assert Image.open(osp.join(report, 'study.png')).size[0] > 100
+
+
+@pytest.mark.slow
+def test_study_rerun_reuses_and_refits_only_what_is_missing(two_seeds):
+    root, spec, work, report, stats = two_seeds
+    ckpts = {}
+    for dirpath, _, files in os.walk(osp.join(work, 'runs')):
+        for name in files:
+            if name.endswith('.pth') or name == 'eval.json':
+                path = osp.join(dirpath, name)
+                ckpts[path] = os.stat(path).st_mtime_ns
+    # as if the study was killed before one evaluation finished
+    lost = osp.join(work, 'runs', 'student-4x', 'seed0', 'study_eval.json')
+    os.remove(lost)
+    again = run_study(spec, work, out_dir=report, seeds=[0, 1],
+                      command='pytest')
+    for path, mtime in ckpts.items():
+        if path.endswith('.pth'):
+            assert os.stat(path).st_mtime_ns == mtime, path  # not retrained
+        elif 'student-4x/seed0' not in path.replace(os.sep, '/'):
+            assert os.stat(path).st_mtime_ns == mtime, path
+    assert osp.isfile(lost)
+    assert [p['diffs'] for p in again['paired']] == \
+        [p['diffs'] for p in stats['paired']]
+
+
+@pytest.mark.slow
+def test_study_gate_refuses_a_verdict(two_seeds):
+    root, _, work, _, _ = two_seeds
+    strict = _demo_spec(root, 100.0)
+    out_dir = str(root / 'strict_report')
+    stats = run_study(strict, work, out_dir=out_dir, seeds=[0, 1],
+                      command='pytest')
+    assert not stats['gate']['passed']
+    assert 'no verdict' in stats['gate']['reason']
+    # the method runs exist (same settings): reported, verdict refused
+    assert stats['paired'] and all(p['verdict'] == 'refused'
+                                   for p in stats['paired'])
+    with open(osp.join(out_dir, 'study.md')) as f:
+        assert 'below the margin' in f.read()
