@@ -32,6 +32,24 @@ CACHED_KERNELS: Dict[str, Optional[Sequence[str]]] = {
 }
 
 
+def module_kernels(module_name: str) -> list:
+    """Names of the numba CPU dispatchers a module defines itself.
+
+    Args:
+        module_name (str): An importable module.
+
+    Returns:
+        list[str]: Its kernel names (not those it imports from elsewhere).
+    """
+    from numba.core.registry import CPUDispatcher
+    module = importlib.import_module(module_name)
+    return [
+        name for name, obj in vars(module).items()
+        if isinstance(obj, CPUDispatcher)
+        and obj.py_func.__module__ == module_name
+    ]
+
+
 def cache_module_kernels(module_name: str,
                          names: Optional[Sequence[str]] = None) -> bool:
     """Re-wrap numba kernels of one module with ``cache=True``.
@@ -52,11 +70,7 @@ def cache_module_kernels(module_name: str,
     except ImportError:
         return False
     if names is None:
-        names = [
-            name for name, obj in vars(module).items()
-            if isinstance(obj, CPUDispatcher)
-            and obj.py_func.__module__ == module_name
-        ]
+        names = module_kernels(module_name)
     done = True
     for name in names:
         kernel = getattr(module, name, None)

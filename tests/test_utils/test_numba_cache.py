@@ -8,17 +8,12 @@ import numpy as np
 
 import distill3d  # noqa: F401
 from distill3d.utils.numba_cache import (CACHED_KERNELS, KITTI_EVAL,
-                                         enable_numba_cache)
+                                         enable_numba_cache, module_kernels)
 
 
 def _kernels(module_name):
-    from numba.core.registry import CPUDispatcher
     module = importlib.import_module(module_name)
-    names = CACHED_KERNELS[module_name] or [
-        n for n, obj in vars(module).items()
-        if isinstance(obj, CPUDispatcher)
-        and obj.py_func.__module__ == module_name
-    ]
+    names = CACHED_KERNELS[module_name] or module_kernels(module_name)
     return module, names
 
 
