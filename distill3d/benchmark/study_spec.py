@@ -21,6 +21,12 @@ A spec is a small mmengine config (Python file)::
         dict(name='teacher', role='teacher', config='path/teacher.py',
              schedule=dict(max_epochs=8, val_interval=1)),
     ]
+    row_schedules = {'teacher': dict(max_epochs=12)}  # optional
+
+``row_schedules`` (row name -> schedule keys) overrides the schedule of
+named rows last; a spec that inherits another (``_base_``) uses it to
+change one row's schedule without restating ``rows`` (mmengine replaces a
+list as a whole).
 
 ``data.type`` is a synthetic generator ('kitti', 'semantickitti',
 'modelnet40', 'scanobjectnn'; ``settings`` are its config fields) or
@@ -115,6 +121,14 @@ def load_study(path: str,
     cfg.data = data
     cfg.rows = [_check_row(r, i, cfg, schedule, root, path)
                 for i, r in enumerate(_require(cfg, 'rows', path))]
+    overrides = dict(cfg.get('row_schedules', {}))
+    unknown = set(overrides) - {r['name'] for r in cfg.rows}
+    if unknown:
+        raise StudySpecError(f'{path}: row_schedules names no row '
+                             f'{sorted(unknown)}; rows: '
+                             f'{[r["name"] for r in cfg.rows]}')
+    for row in cfg.rows:
+        row['schedule'].update(overrides.get(row['name'], {}))
     if only_rows is not None:
         unknown = set(only_rows) - {r['name'] for r in cfg.rows}
         if unknown:

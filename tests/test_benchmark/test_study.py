@@ -88,6 +88,25 @@ def test_spec_errors_name_the_key(tmp_path):
         ['student', 'teacher']
 
 
+def test_row_schedules_change_one_row_of_an_inherited_spec(tmp_path):
+    base = _spec(tmp_path / 'base.py', tmp_path)
+    child = tmp_path / 'child.py'
+    child.write_text("_base_ = ['./base.py']\n"
+                     'schedule = dict(max_epochs=2)\n'
+                     "row_schedules = {'teacher': dict(max_epochs=5)}\n")
+    study = load_study(str(child), root=REPO)
+    assert {r['name']: r['schedule'] for r in study.rows} == {
+        'student': dict(max_epochs=2),
+        '+ PointDistiller': dict(max_epochs=2),
+        'teacher': dict(max_epochs=5, val_interval=1)}
+    assert load_study(base, root=REPO).rows[-1]['schedule'] == dict(
+        max_epochs=1, val_interval=1)
+    child.write_text("_base_ = ['./base.py']\n"
+                     "row_schedules = {'teacher ': dict(max_epochs=5)}\n")
+    with pytest.raises(StudySpecError, match='row_schedules names no row'):
+        load_study(str(child), root=REPO)
+
+
 def test_schedule_options_stretch_the_epoch_schedulers():
     opts = schedule_options(osp.join(REPO, STUDENT), 3)
     assert opts['train_cfg.max_epochs'] == 3
