@@ -7,8 +7,8 @@ routes only CPU inputs to them; CUDA inputs keep the compiled kernels.
 :func:`enable_cpu_support` runs when ``distill3d`` is imported.
 """
 from . import (boxes3d, grouping, interpolate, kitti_rotate_iou,
-               mmengine_dist, roiaware_pool3d, roipoint_pool3d, sampling,
-               scatter, sparse_conv, spconv_cpu)
+               minkunet_voxelize, mmengine_dist, roiaware_pool3d,
+               roipoint_pool3d, sampling, scatter, sparse_conv, spconv_cpu)
 from .dispatch import ROUTED
 
 _ENABLED = False
@@ -25,6 +25,7 @@ def enable_cpu_support() -> None:
                    roiaware_pool3d, roipoint_pool3d, sparse_conv):
         module.register()
     spconv_cpu.register()
+    minkunet_voxelize.register()
     mmengine_dist.register()
     _ENABLED = True
 
