@@ -10,9 +10,47 @@ CHUNK = 1024
 
 
 def _sq_dist(centres: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
-    """(C, 3), (N, 3) -> (C, N) squared distances, summed like mmcv."""
-    diff = centres[:, None, :] - points[None, :, :]
-    return (diff * diff).sum(-1)
+    """(C, 3), (N, 3) -> (C, N) squared distances, summed like mmcv
+    (dx * dx + dy * dy + dz * dz, in that order), one (C, N) plane per
+    coordinate instead of a (C, N, 3) difference tensor."""
+    d2 = None
+    for axis in range(points.shape[1]):
+        diff = centres[:, axis, None] - points[None, :, axis]
+        d2 = diff * diff if d2 is None else d2.add_(diff.mul_(diff))
+    return d2
+
+
+def _ball_query_with_hits(min_radius: float, max_radius: float,
+                          sample_num: int, xyz: torch.Tensor,
+                          center_xyz: torch.Tensor):
+    """:func:`ball_query_cpu` plus a (B, M) bool: centre has any hit."""
+    batch, num, _ = xyz.shape
+    out = torch.zeros(batch, center_xyz.shape[1], sample_num,
+                      dtype=torch.long)
+    any_hit = torch.zeros(batch, center_xyz.shape[1], dtype=torch.bool)
+    if num == 0:
+        return out.int(), any_hit
+    min2, max2 = min_radius**2, max_radius**2
+    order = torch.arange(num)
+    k = min(sample_num, num)
+    for b in range(batch):
+        for s in range(0, center_xyz.shape[1], CHUNK):
+            d2 = _sq_dist(center_xyz[b, s:s + CHUNK].float(), xyz[b].float())
+            if min2 == 0 < max2:  # d2 == 0 is inside; one comparison
+                hit = d2 < max2
+            else:
+                hit = (d2 == 0) | ((d2 >= min2) & (d2 < max2))
+            key = torch.where(hit, order, order + num)
+            first = torch.topk(key, k, dim=1, largest=False).values
+            valid = first < num
+            idx = torch.where(valid, first, first[:, :1].expand_as(first))
+            idx = torch.where(valid[:, :1], idx, torch.zeros_like(idx))
+            if k < sample_num:
+                pad = idx[:, :1].expand(-1, sample_num - k)
+                idx = torch.cat([idx, pad], dim=1)
+            out[b, s:s + CHUNK] = idx
+            any_hit[b, s:s + CHUNK] = valid[:, 0]
+    return out.int(), any_hit
 
 
 def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int,
@@ -35,28 +73,8 @@ def ball_query_cpu(min_radius: float, max_radius: float, sample_num: int,
     Returns:
         torch.Tensor: (B, M, K) int32 indices.
     """
-    batch, num, _ = xyz.shape
-    out = torch.zeros(batch, center_xyz.shape[1], sample_num,
-                      dtype=torch.long)
-    if num == 0:
-        return out.int()
-    min2, max2 = min_radius**2, max_radius**2
-    order = torch.arange(num)
-    k = min(sample_num, num)
-    for b in range(batch):
-        for s in range(0, center_xyz.shape[1], CHUNK):
-            d2 = _sq_dist(center_xyz[b, s:s + CHUNK].float(), xyz[b].float())
-            hit = (d2 == 0) | ((d2 >= min2) & (d2 < max2))
-            key = torch.where(hit, order, order + num)
-            first = torch.topk(key, k, dim=1, largest=False).values
-            valid = first < num
-            idx = torch.where(valid, first, first[:, :1].expand_as(first))
-            idx = torch.where(valid[:, :1], idx, torch.zeros_like(idx))
-            if k < sample_num:
-                pad = idx[:, :1].expand(-1, sample_num - k)
-                idx = torch.cat([idx, pad], dim=1)
-            out[b, s:s + CHUNK] = idx
-    return out.int()
+    return _ball_query_with_hits(min_radius, max_radius, sample_num, xyz,
+                                 center_xyz)[0]
 
 
 def knn_cpu(k: int, xyz: torch.Tensor,
@@ -110,11 +128,9 @@ def _stack_ball_query_ext(new_xyz_tensor, new_xyz_batch_cnt, xyz_tensor,
                             new_xyz_batch_cnt.tolist()):
         pts = xyz_tensor[p_start:p_start + n_pts].float()
         ctr = new_xyz_tensor[c_start:c_start + n_ctr].float()
-        idx = ball_query_cpu(0., max_radius, nsample, pts[None], ctr[None])[0]
-        if n_pts:
-            hit = (_sq_dist(ctr, pts) < max_radius**2).any(1)
-        else:
-            hit = torch.zeros(n_ctr, dtype=torch.bool)
+        idx, hit = _ball_query_with_hits(0., max_radius, nsample, pts[None],
+                                         ctr[None])
+        idx, hit = idx[0], hit[0]
         # mmcv marks a centre without neighbours by -1 in its first slot.
         idx[~hit, 0] = -1
         idx_tensor[c_start:c_start + n_ctr] = idx

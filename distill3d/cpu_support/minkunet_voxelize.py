@@ -56,4 +56,5 @@ def register() -> None:
     voxelize._distill3d_original = original
     voxelize.__doc__ = original.__doc__
     Det3DDataPreprocessor.voxelize = voxelize
-    ROUTED.append('mmdet3d Det3DDataPreprocessor.voxelize (minkunet)')
+    ROUTED.append('mmdet3d.models.data_preprocessors.data_preprocessor.'
+                  'Det3DDataPreprocessor.voxelize')
