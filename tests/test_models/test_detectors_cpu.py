@@ -1,5 +1,5 @@
-"""PointPillars, CenterPoint (pillars and voxels), 3DSSD, Part-A2 and PV-RCNN
-train and evaluate on CPU through mmengine's Runner with mmdet3d's
+"""PointPillars, CenterPoint (pillars and voxels), SSN, 3DSSD, Part-A2 and
+PV-RCNN train and evaluate on CPU through mmengine's Runner with mmdet3d's
 KittiMetric, on synthetic KITTI data. SECOND and PointRCNN do the same as
 the students (and teachers) of ``test_pointdistiller_detectors.py``: one
 Runner run per family keeps the suite's time."""
@@ -19,6 +19,7 @@ DETECTORS = [
     'centerpoint_pillar016_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'centerpoint/'
     'centerpoint_voxel008_second_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
+    'ssn/ssn_hv_secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     '3dssd/3dssd_1xb2-cpu_synthetic-kitti-3d-car.py',
     'parta2/parta2_hv-secfpn_1xb2-cpu_synthetic-kitti-3d-3class.py',
     'pv_rcnn/pv_rcnn_1xb2-cpu_synthetic-kitti-3d-3class.py',
