@@ -56,10 +56,9 @@ os.environ.setdefault('OMP_NUM_THREADS', '2')
 # even (a long module handed out last would run alone at the end).
 LONGEST_MODULES = (
     'test_tools/test_demo_benchmark.py',
-    'test_benchmark/test_study.py',
-    'test_models/test_detectors_cpu.py',
-    'test_models/test_pointdistiller_detectors.py',
     'test_models/test_m2skd_cylinder3d.py',
+    'test_models/test_pointdistiller_detectors.py',
+    'test_models/test_detectors_cpu.py',
     'test_engine/test_distributed.py',
     'test_tools/test_train_test_cli.py',
     'test_tools/test_mmdet3d_tools.py',
