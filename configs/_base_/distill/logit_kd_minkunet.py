@@ -1,15 +1,6 @@
-# Logit KD on MinkUNet's voxel logits (decode_head.conv_seg, a Linear over
-# the (N, C) voxel features): softmax KL at temperature T over the voxels.
-# Teacher and student voxelize the same batch alike (the same
-# data_preprocessor), so their voxels correspond one to one.
-runner_type = 'Distill3DRunner'
-distiller = dict(
-    type='Distiller3D',
-    distill_losses=dict(
-        loss_kd_logits=dict(
-            type='KDLogitLoss',
-            mode='softmax',
-            temperature=2.0,
-            loss_weight=1.0,
-            student='decode_head.conv_seg',
-            teacher='decode_head.conv_seg')))
+# Logit KD on MinkUNet's voxel logits: the same term as Cylinder3D's
+# (softmax KL at temperature T on `decode_head.conv_seg`), here a Linear
+# over the (N, C) voxel features. Teacher and student voxelize the same
+# batch alike (the same data_preprocessor), so their voxels correspond one
+# to one.
+_base_ = ['./logit_kd_cylinder3d.py']
