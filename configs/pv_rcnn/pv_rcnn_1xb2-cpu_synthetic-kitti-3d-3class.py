@@ -14,46 +14,16 @@ _base_ = ['mmdet3d::pv_rcnn/pv_rcnn_8xb2-80e_kitti-3d-3class.py']
 custom_imports = dict(imports=['distill3d'], allow_failed_imports=False)
 
 data_root = 'data/synthetic_kitti/'
-class_names = ['Pedestrian', 'Cyclist', 'Car']
-metainfo = dict(classes=class_names)
-point_cloud_range = [0, -40, -3, 70.4, 40, 1]
 db_sampler = dict(
+    _base_.db_sampler,
     data_root=data_root,
-    info_path=data_root + 'kitti_dbinfos_train.pkl',
-    rate=1.0,
-    prepare=dict(
-        filter_by_difficulty=[-1],
-        filter_by_min_points=dict(Car=5, Pedestrian=5, Cyclist=5)),
-    classes=class_names,
-    sample_groups=dict(Car=15, Pedestrian=10, Cyclist=10),
-    points_loader=dict(
-        type='LoadPointsFromFile',
-        coord_type='LIDAR',
-        load_dim=4,
-        use_dim=4,
-        backend_args=None),
-    backend_args=None)
-train_pipeline = [
-    dict(
-        type='LoadPointsFromFile',
-        coord_type='LIDAR',
-        load_dim=4,
-        use_dim=4,
-        backend_args=None),
-    dict(type='LoadAnnotations3D', with_bbox_3d=True, with_label_3d=True),
-    dict(type='ObjectSample', db_sampler=db_sampler, use_ground_plane=False),
-    dict(type='RandomFlip3D', flip_ratio_bev_horizontal=0.5),
-    dict(
-        type='GlobalRotScaleTrans',
-        rot_range=[-0.78539816, 0.78539816],
-        scale_ratio_range=[0.95, 1.05]),
-    dict(type='PointsRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='ObjectRangeFilter', point_cloud_range=point_cloud_range),
-    dict(type='PointShuffle'),
-    dict(
-        type='Pack3DDetInputs',
-        keys=['points', 'gt_bboxes_3d', 'gt_labels_3d'])
-]
+    info_path=data_root + 'kitti_dbinfos_train.pkl')
+# mmdet3d's training pipeline, its GT sampler (third transform) on this
+# data root and without the ground plane
+_train_pipeline = _base_.train_pipeline
+train_pipeline = _train_pipeline[:2] + [
+    dict(_train_pipeline[2], db_sampler=db_sampler, use_ground_plane=False)
+] + _train_pipeline[3:]
 
 model = dict(
     train_cfg=dict(
@@ -64,9 +34,7 @@ train_dataloader = dict(
     num_workers=2,
     dataset=dict(
         times=1,
-        dataset=dict(
-            data_root=data_root, pipeline=train_pipeline,
-            metainfo=metainfo)))
+        dataset=dict(data_root=data_root, pipeline=train_pipeline)))
 val_dataloader = dict(dataset=dict(data_root=data_root))
 test_dataloader = dict(dataset=dict(data_root=data_root))
 val_evaluator = dict(ann_file=data_root + 'kitti_infos_val.pkl')
