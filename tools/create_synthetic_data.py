@@ -226,6 +226,13 @@ def parse_args() -> argparse.Namespace:
         default=sd2.num_augment,
         help='perturbed copies per training object in PB_T50_RS '
         '(default: %(default)s)')
+    so.add_argument(
+        '--min-separation',
+        type=float,
+        default=sd2.min_separation,
+        help='redraw a class whose family, kinds and log proportions lie '
+        'within this of an earlier class (e.g. 3 x jitter; 0: classes as '
+        'drawn, some indistinguishable) (default: %(default)s)')
     for p in (mn, so):
         p.add_argument(
             '--jitter',
@@ -268,7 +275,8 @@ def create_classification(args: argparse.Namespace) -> None:
             num_train=args.num_train,
             num_test=args.num_test,
             num_augment=args.num_augment,
-            jitter=args.jitter)
+            jitter=args.jitter,
+            min_separation=args.min_separation)
         stats = create_scanobjectnn_dataset(args.out_dir, args.seed, cfg)
         for variant, files in stats['files'].items():
             print_log(

@@ -97,3 +97,33 @@ def test_bad_variant_and_missing_file(tmp_path):
     with pytest.raises(FileNotFoundError, match='create_synthetic_data'):
         DATASETS.build(dict(type='ScanObjectNNDataset',
                             data_root=str(tmp_path)))
+
+
+def test_min_separation_redraws_indistinguishable_classes():
+    """Seed 0 draws display, door and pillow as near-identical ellipsoids
+    (a random yaw swaps the horizontal extents); ``min_separation`` redraws
+    them apart, keeps classes that already were, and 0 changes nothing."""
+    from distill3d.datasets.synthetic.scanobjectnn import SCANOBJECTNN_CLASSES
+    from distill3d.datasets.synthetic.shapes import (make_prototypes,
+                                                      prototype_separation)
+
+    def nearest(protos):
+        return [min(prototype_separation(p, q) for q in protos if q is not p)
+                for p in protos]
+
+    old = make_prototypes(SCANOBJECTNN_CLASSES, 104729)
+    assert min(nearest(old)) < 0.1  # display vs pillow
+    assert old == make_prototypes(SCANOBJECTNN_CLASSES, 104729,
+                                  min_separation=0.)
+    new = make_prototypes(SCANOBJECTNN_CLASSES, 104729, min_separation=0.45)
+    assert min(nearest(new)) >= 0.45
+    kept = [a == b for a, b in zip(old, new)]
+    assert kept[:6] == [True] * 6 and not all(kept)
+    # yaw and scale do not separate: swapped and scaled extents are 0 apart
+    p = old[6]
+    q = type(p)(p.name, p.family, dict(
+        p.params, sx=2 * p.params['sy'], sy=2 * p.params['sx'],
+        sz=2 * p.params['sz']), p.kinds)
+    assert prototype_separation(p, q) < 1e-9
+    # another family or other kinds are infinitely apart
+    assert prototype_separation(old[0], old[1]) == float('inf')

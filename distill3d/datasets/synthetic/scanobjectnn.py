@@ -94,6 +94,11 @@ class ScanObjectNNSynthConfig:
         noise (float): Range noise std (unit-sphere units). Defaults to
             0.01.
         classes (Sequence[str]): Class names. Defaults to ScanObjectNN's.
+        min_separation (float): Smallest separation between two classes
+            in log-parameter units (see
+            :func:`~distill3d.datasets.synthetic.shapes.make_prototypes`);
+            e.g. ``2 * jitter`` removes classes that no classifier can
+            tell apart. Defaults to 0 (the data of earlier studies).
     """
     variants: Sequence[str] = ('OBJ_BG', )
     num_train: int = 16
@@ -102,6 +107,7 @@ class ScanObjectNNSynthConfig:
     jitter: float = 0.15
     noise: float = 0.01
     classes: Sequence[str] = SCANOBJECTNN_CLASSES
+    min_separation: float = 0.
 
 
 def _view_cull(points: np.ndarray, normals: np.ndarray,
@@ -215,7 +221,8 @@ def create_scanobjectnn_dataset(
     for variant in cfg.variants:
         variant_file(variant, 'train')  # validate early
     classes = list(cfg.classes)
-    protos = make_prototypes(classes, seed + 104729)
+    protos = make_prototypes(classes, seed + 104729,
+                             min_separation=cfg.min_separation)
     count_rng = np.random.default_rng([seed, 31])
     counts = dict(train=_class_counts(cfg.num_train, len(classes), count_rng),
                   test=_class_counts(cfg.num_test, len(classes), count_rng))
