@@ -233,6 +233,12 @@ def parse_args() -> argparse.Namespace:
         help='redraw a class whose family, kinds and log proportions lie '
         'within this of an earlier class (e.g. 3 x jitter; 0: classes as '
         'drawn, some indistinguishable) (default: %(default)s)')
+    so.add_argument(
+        '--shared-proportions',
+        action='store_true',
+        help="classes of a family share its first class's proportions and "
+        'differ in discrete kinds only (primitive, part counts): '
+        'fine-grained')
     for p in (mn, so):
         p.add_argument(
             '--jitter',
@@ -276,7 +282,8 @@ def create_classification(args: argparse.Namespace) -> None:
             num_test=args.num_test,
             num_augment=args.num_augment,
             jitter=args.jitter,
-            min_separation=args.min_separation)
+            min_separation=args.min_separation,
+            shared_proportions=args.shared_proportions)
         stats = create_scanobjectnn_dataset(args.out_dir, args.seed, cfg)
         for variant, files in stats['files'].items():
             print_log(

@@ -127,3 +127,25 @@ def test_min_separation_redraws_indistinguishable_classes():
     assert prototype_separation(p, q) < 1e-9
     # another family or other kinds are infinitely apart
     assert prototype_separation(old[0], old[1]) == float('inf')
+
+
+def test_shared_proportions_make_classes_differ_in_parts_only():
+    """With shared proportions, the classes of a family have its first
+    class's continuous parameters and distinct discrete kinds."""
+    from distill3d.datasets.synthetic.scanobjectnn import SCANOBJECTNN_CLASSES
+    from distill3d.datasets.synthetic.shapes import make_prototypes
+    protos = make_prototypes(SCANOBJECTNN_CLASSES, 104729,
+                             min_separation=0.45, shared_proportions=True)
+    by_family = {}
+    for p in protos:
+        by_family.setdefault(p.family, []).append(p)
+    assert len(by_family['single']) == 5 and len(by_family['seat']) == 4
+    for members in by_family.values():
+        for p in members[1:]:
+            assert p.params == members[0].params
+        kinds = [repr(sorted(p.kinds.items())) for p in members]
+        assert len(set(kinds)) == len(kinds)
+    # the first class of each family is drawn as without the option
+    plain = make_prototypes(SCANOBJECTNN_CLASSES, 104729,
+                            min_separation=0.45)
+    assert protos[0] == plain[0] and protos[3] == plain[3]

@@ -99,6 +99,10 @@ class ScanObjectNNSynthConfig:
             :func:`~distill3d.datasets.synthetic.shapes.make_prototypes`);
             e.g. ``2 * jitter`` removes classes that no classifier can
             tell apart. Defaults to 0 (the data of earlier studies).
+        shared_proportions (bool): Classes of one structural family share
+            its first class's proportions and differ in their discrete
+            kinds only (primitive, part counts, arms, ...): a fine-grained
+            set that takes shape details to tell apart. Defaults to False.
     """
     variants: Sequence[str] = ('OBJ_BG', )
     num_train: int = 16
@@ -108,6 +112,7 @@ class ScanObjectNNSynthConfig:
     noise: float = 0.01
     classes: Sequence[str] = SCANOBJECTNN_CLASSES
     min_separation: float = 0.
+    shared_proportions: bool = False
 
 
 def _view_cull(points: np.ndarray, normals: np.ndarray,
@@ -222,7 +227,8 @@ def create_scanobjectnn_dataset(
         variant_file(variant, 'train')  # validate early
     classes = list(cfg.classes)
     protos = make_prototypes(classes, seed + 104729,
-                             min_separation=cfg.min_separation)
+                             min_separation=cfg.min_separation,
+                             shared_proportions=cfg.shared_proportions)
     count_rng = np.random.default_rng([seed, 31])
     counts = dict(train=_class_counts(cfg.num_train, len(classes), count_rng),
                   test=_class_counts(cfg.num_test, len(classes), count_rng))

@@ -454,7 +454,9 @@ def prototype_separation(a: ClassPrototype, b: ClassPrototype) -> float:
 
 def make_prototypes(names: Sequence[str], seed: int,
                     min_separation: float = 0.,
-                    max_draws: int = 200) -> List[ClassPrototype]:
+                    max_draws: int = 200,
+                    shared_proportions: bool = False
+                    ) -> List[ClassPrototype]:
     """One prototype per class name.
 
     Known names get their family from :data:`NAME_FAMILIES` (a table is
@@ -475,23 +477,38 @@ def make_prototypes(names: Sequence[str], seed: int,
     time). 0 (the default) keeps the data sets of earlier studies
     bit-identical.
 
+    With ``shared_proportions``, every class takes the continuous
+    parameters of its family's first class (those it has) and differs from
+    it only in its discrete kinds: which primitive, how many shelves, legs
+    or handles, arms or not. Telling such classes apart takes the details
+    of the shape (a fine-grained set), not its overall proportions;
+    with ``min_separation`` > 0 the kinds are redrawn until they differ
+    from every earlier class of the family (while combinations last).
+
     Args:
         names (Sequence[str]): Class names, in label order.
         seed (int): Seed of the class parameters.
         min_separation (float): Smallest separation to any earlier class.
             Defaults to 0.
         max_draws (int): Draws per class. Defaults to 200.
+        shared_proportions (bool): Classes of a family share its first
+            class's continuous parameters. Defaults to False.
 
     Returns:
         list[ClassPrototype]: Prototypes in label order.
     """
     out: List[ClassPrototype] = []
+    first: Dict[str, ClassPrototype] = {}
     for i, name in enumerate(names):
         rng = np.random.default_rng([seed, 7919, i])
         family = family_of(name, i)
         best, best_sep = None, -1.
         for _ in range(max_draws if min_separation > 0 else 1):
             proto = make_prototype(name, family, rng)
+            if shared_proportions and family in first:
+                proto.params.update({
+                    key: val for key, val in first[family].params.items()
+                    if key in proto.params})
             sep = min((prototype_separation(proto, other) for other in out),
                       default=float('inf'))
             if sep > best_sep:
@@ -499,6 +516,7 @@ def make_prototypes(names: Sequence[str], seed: int,
             if sep >= min_separation:
                 break
         out.append(best)
+        first.setdefault(family, best)
     return out
 
 
