@@ -8,7 +8,8 @@ Usage:
 Builds each model, optimizer and train dataloader exactly as
 ``tools/train.py`` would (mmengine Runner), then runs ``model.train_step``
 on the same batches repeatedly and prints the median and spread of the step
-time and of the predict time, the parameter count and the peak RSS. With
+time and of the predict time (on the validation loader's batches, as
+``tools/test.py`` runs them), the parameter count and the peak RSS. With
 several configs (e.g. one per model family) the configs run one after the
 other in this process, on the same data root, thread count and batch size,
 and a table compares them (``--markdown``: as a Markdown table). The peak
@@ -57,7 +58,9 @@ def measure(config: str, args: argparse.Namespace) -> Dict[str, object]:
     Returns:
         dict: ``config``, ``params``, ``batch_size``, ``train_step_s``
         (list of the timed steps), ``train_step_median_s``,
-        ``predict_median_s`` and ``peak_rss_gib`` (the process's so far).
+        ``predict_median_s`` (up to 3 batches of the validation loader,
+        ``predict_batch_size``) and ``peak_rss_gib`` (the process's so
+        far).
     """
     cfg = Config.fromfile(config)
     if args.data_root:
@@ -86,10 +89,16 @@ def measure(config: str, args: argparse.Namespace) -> Dict[str, object]:
         model.train_step(batch, optim_wrapper)
         if i >= args.warmup:
             times.append(time.perf_counter() - start)
+    # predict on the validation loader's batches, as tools/test.py does
+    # (two-stage heads such as PointRCNN's assume the val batch size)
     model.eval()
     pred = []
+    val_loader = iter(runner.build_dataloader(cfg.val_dataloader))
     with torch.no_grad():
-        for batch in batches[:3]:
+        for _ in range(3):
+            batch = next(val_loader, None)
+            if batch is None:
+                break
             start = time.perf_counter()
             model.test_step(batch)
             pred.append(time.perf_counter() - start)
@@ -97,6 +106,7 @@ def measure(config: str, args: argparse.Namespace) -> Dict[str, object]:
         config=config,
         params=sum(p.numel() for p in model.parameters()),
         batch_size=cfg.train_dataloader.batch_size,
+        predict_batch_size=cfg.val_dataloader.batch_size,
         train_step_s=times,
         train_step_median_s=statistics.median(times),
         predict_median_s=statistics.median(pred),
@@ -112,7 +122,7 @@ def report(res: Dict[str, object]) -> None:
           f'threads: {torch.get_num_threads()}')
     print(f"train step: median {res['train_step_median_s']:.2f} s "
           f'(min {min(times):.2f}, max {max(times):.2f}, n={len(times)})')
-    print(f"predict (batch {res['batch_size']}): median "
+    print(f"predict (batch {res['predict_batch_size']}): median "
           f"{res['predict_median_s']:.2f} s")
     print(f"peak RSS: {res['peak_rss_gib']:.2f} GiB", flush=True)
 
@@ -120,12 +130,13 @@ def report(res: Dict[str, object]) -> None:
 def table(results: List[Dict[str, object]], markdown: bool) -> str:
     """The comparison of several configs, one row each."""
     head = ('config', 'params (M)', 'batch', 'train step median (s)',
-            'min-max (s)', 'predict median (s)')
+            'min-max (s)', 'predict median (s)', 'predict batch')
     rows = [(osp.splitext(osp.basename(r['config']))[0],
              f"{r['params'] / 1e6:.2f}", str(r['batch_size']),
              f"{r['train_step_median_s']:.2f}",
              f"{min(r['train_step_s']):.2f}-{max(r['train_step_s']):.2f}",
-             f"{r['predict_median_s']:.2f}") for r in results]
+             f"{r['predict_median_s']:.2f}", str(r['predict_batch_size']))
+            for r in results]
     if markdown:
         lines = ['| ' + ' | '.join(head) + ' |',
                  '|' + ' --- |' * len(head)]
