@@ -149,3 +149,25 @@ def test_shared_proportions_make_classes_differ_in_parts_only():
     plain = make_prototypes(SCANOBJECTNN_CLASSES, 104729,
                             min_separation=0.45)
     assert protos[0] == plain[0] and protos[3] == plain[3]
+
+
+def test_cli_passes_the_class_options(tmp_path, monkeypatch):
+    """tools/create_synthetic_data.py scanobjectnn --min-separation
+    --shared-proportions reach the generator (its settings file)."""
+    import json
+    import runpy
+    import sys
+
+    from helpers import REPO
+    out = str(tmp_path / 'sonn')
+    monkeypatch.setattr(sys, 'argv', [
+        'create_synthetic_data.py', 'scanobjectnn', '--out-dir', out,
+        '--num-train', '1', '--num-test', '1', '--min-separation', '0.45',
+        '--shared-proportions'
+    ])
+    runpy.run_path(osp.join(REPO, 'tools', 'create_synthetic_data.py'),
+                   run_name='__main__')
+    with open(osp.join(out, 'synthetic_settings.json')) as f:
+        settings = json.load(f)
+    assert settings['min_separation'] == 0.45
+    assert settings['shared_proportions'] is True
