@@ -103,6 +103,7 @@ def test_min_separation_redraws_indistinguishable_classes():
     """Seed 0 draws display, door and pillow as near-identical ellipsoids
     (a random yaw swaps the horizontal extents); ``min_separation`` redraws
     them apart, keeps classes that already were, and 0 changes nothing."""
+    from distill3d.datasets.synthetic.modelnet40 import MODELNET40_CLASSES
     from distill3d.datasets.synthetic.scanobjectnn import SCANOBJECTNN_CLASSES
     from distill3d.datasets.synthetic.shapes import (make_prototypes,
                                                       prototype_separation)
@@ -113,8 +114,10 @@ def test_min_separation_redraws_indistinguishable_classes():
 
     old = make_prototypes(SCANOBJECTNN_CLASSES, 104729)
     assert min(nearest(old)) < 0.1  # display vs pillow
-    assert old == make_prototypes(SCANOBJECTNN_CLASSES, 104729,
-                                  min_separation=0.)
+    # the prototypes of the code before the option (commit b04f206)
+    assert _fingerprint(old) == 'fdd454aaa7fefc77'
+    assert _fingerprint(make_prototypes(MODELNET40_CLASSES, 0)) == \
+        'e0b30b62f6c418f3'
     new = make_prototypes(SCANOBJECTNN_CLASSES, 104729, min_separation=0.45)
     assert min(nearest(new)) >= 0.45
     kept = [a == b for a, b in zip(old, new)]
@@ -127,6 +130,36 @@ def test_min_separation_redraws_indistinguishable_classes():
     assert prototype_separation(p, q) < 1e-9
     # another family or other kinds are infinitely apart
     assert prototype_separation(old[0], old[1]) == float('inf')
+    # signed offsets (a cross's wing position) count as plain differences
+    cross = [p for p in make_prototypes(MODELNET40_CLASSES, 0)
+             if p.family == 'cross']
+    a = cross[0]
+    b = type(a)(a.name, a.family, dict(a.params, pos=-a.params['pos']),
+                a.kinds)
+    assert prototype_separation(a, b) == pytest.approx(
+        2 * abs(a.params['pos']))
+    with pytest.raises(ValueError, match='max_draws'):
+        make_prototypes(SCANOBJECTNN_CLASSES, 0, min_separation=0.45,
+                        max_draws=0)
+
+
+def _fingerprint(protos) -> str:
+    """A hash of the prototypes' names, families, kinds and parameters."""
+    import hashlib
+    import json
+    return hashlib.sha256(json.dumps(
+        [[p.name, p.family, p.kinds, p.params] for p in protos],
+        sort_keys=True).encode()).hexdigest()[:16]
+
+
+def test_too_few_kinds_warn():
+    """ModelNet40 has 13 single-primitive classes and 5 primitives: with
+    shared proportions some classes cannot be separated, and say so."""
+    from distill3d.datasets.synthetic.modelnet40 import MODELNET40_CLASSES
+    from distill3d.datasets.synthetic.shapes import make_prototypes
+    with pytest.warns(UserWarning, match='min_separation'):
+        make_prototypes(MODELNET40_CLASSES, 0, min_separation=0.45,
+                        shared_proportions=True, max_draws=5)
 
 
 def test_shared_proportions_make_classes_differ_in_parts_only():

@@ -97,12 +97,14 @@ class ScanObjectNNSynthConfig:
         min_separation (float): Smallest separation between two classes
             in log-parameter units (see
             :func:`~distill3d.datasets.synthetic.shapes.make_prototypes`);
-            e.g. ``2 * jitter`` removes classes that no classifier can
+            e.g. ``3 * jitter`` removes classes that no classifier can
             tell apart. Defaults to 0 (the data of earlier studies).
         shared_proportions (bool): Classes of one structural family share
             its first class's proportions and differ in their discrete
             kinds only (primitive, part counts, arms, ...): a fine-grained
-            set that takes shape details to tell apart. Defaults to False.
+            set that takes shape details to tell apart; use it with
+            ``min_separation`` > 0, else two classes may come out
+            identical. Defaults to False.
     """
     variants: Sequence[str] = ('OBJ_BG', )
     num_train: int = 16

@@ -17,6 +17,7 @@ classes are learnable but not trivially separable.
 Coordinates are z-up; shapes are returned centred at the origin and scaled
 into the unit sphere, like ModelNet40's ``modelnet40_normal_resampled``.
 """
+import warnings
 from dataclasses import dataclass, field
 from typing import Dict, List, Sequence, Tuple
 
@@ -411,13 +412,22 @@ def family_of(name: str, index: int) -> str:
     return FAMILIES[index % len(FAMILIES)]
 
 
+#: Parameters that are offsets or fractions (may be 0 or negative): their
+#: separation is the plain difference, not the difference of logs.
+OFFSET_PARAMS = ('pos', 'inset')
+
+
 def _log_proportions(proto: ClassPrototype) -> Dict[str, float]:
     """A prototype's continuous parameters as logs, yaw- and scale-free.
 
     The two horizontal extents are sorted (a random yaw swaps them), the
     three extents lose their mean log (every instance is scaled into the
-    unit sphere) and a single primitive's ``minor`` counts for a torus only
-    (the only kind that uses it).
+    unit sphere), a single primitive's ``minor`` counts for a torus only
+    (the only kind that uses it) and :data:`OFFSET_PARAMS` stay as they
+    are (no log). The other lengths (leg height, radii, ...) are not
+    rescaled, and parameters that a family or kind does not use (e.g. the
+    extents of a stack, or a seat's back height without a back) still
+    count: a parameter-space measure, not a shape distance.
     """
     p = dict(proto.params)
     if proto.family == 'single' and proto.kinds.get('kind') != 'torus':
@@ -426,7 +436,8 @@ def _log_proportions(proto: ClassPrototype) -> Dict[str, float]:
     ext = np.log([sx, sy, p.pop('sz')])
     ext = ext - ext.mean()
     out = dict(ext_min=ext[0], ext_max=ext[1], ext_z=ext[2])
-    out.update({key: float(np.log(val)) for key, val in p.items()})
+    out.update({key: float(val if key in OFFSET_PARAMS else np.log(val))
+                for key, val in p.items()})
     return out
 
 
@@ -483,7 +494,9 @@ def make_prototypes(names: Sequence[str], seed: int,
     or handles, arms or not. Telling such classes apart takes the details
     of the shape (a fine-grained set), not its overall proportions;
     with ``min_separation`` > 0 the kinds are redrawn until they differ
-    from every earlier class of the family (while combinations last).
+    from every earlier class of the family (while combinations last; a
+    class that stays too close is kept with a warning). Without it, two
+    classes of a family may draw the same kinds and be identical.
 
     Args:
         names (Sequence[str]): Class names, in label order.
@@ -497,6 +510,8 @@ def make_prototypes(names: Sequence[str], seed: int,
     Returns:
         list[ClassPrototype]: Prototypes in label order.
     """
+    if max_draws < 1:
+        raise ValueError(f'max_draws must be >= 1, got {max_draws}')
     out: List[ClassPrototype] = []
     first: Dict[str, ClassPrototype] = {}
     for i, name in enumerate(names):
@@ -509,12 +524,21 @@ def make_prototypes(names: Sequence[str], seed: int,
                 proto.params.update({
                     key: val for key, val in first[family].params.items()
                     if key in proto.params})
+            if min_separation <= 0:
+                best = proto
+                break
             sep = min((prototype_separation(proto, other) for other in out),
                       default=float('inf'))
             if sep > best_sep:
                 best, best_sep = proto, sep
             if sep >= min_separation:
                 break
+        if min_separation > 0 and best_sep < min_separation:
+            warnings.warn(
+                f'class {name!r} ({family}) keeps a separation of '
+                f'{best_sep:.3f} < min_separation {min_separation} after '
+                f'{max_draws} draws (its family has too few kinds or '
+                'proportions left)')
         out.append(best)
         first.setdefault(family, best)
     return out
