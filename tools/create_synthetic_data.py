@@ -173,6 +173,12 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         help="label moving things with SemanticKITTI's moving-* ids "
         '(252-259) instead of their static ids')
+    sk.add_argument(
+        '--hard-rounds',
+        type=int,
+        default=sd.hard_rounds,
+        help='place every rare kind (M2SKD hard classes) this many times '
+        'per sequence (default: %(default)s)')
 
     for p in (kitti, sk):
         add_lidar_args(p)
@@ -338,7 +344,8 @@ def main() -> None:
             test_seqs=tuple(args.test_seqs),
             frames_per_seq=args.frames_per_seq,
             lidar=lidar,
-            moving_ids=args.moving_ids)
+            moving_ids=args.moving_ids,
+            hard_rounds=args.hard_rounds)
         stats = create_semantickitti_dataset(args.out_dir, args.seed, cfg)
         total = sum(stats['sem_counts'].values())
         share = ', '.join(f'{k}: {100 * v / total:.2f}%'

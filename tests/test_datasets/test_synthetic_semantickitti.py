@@ -5,6 +5,7 @@ calibration, the info files of mmdet3d's converter, and loads the data set
 with mmdet3d's ``SemanticKittiDataset`` and the Cylinder3D pipeline.
 """
 import filecmp
+import hashlib
 import os
 import os.path as osp
 import pickle
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from scipy.spatial import cKDTree
 
+from distill3d.datasets.synthetic.lidar_sim import SEM_IDS
 from distill3d.datasets.synthetic.semantickitti import (
     VALID_SEM_IDS, SemanticKittiSynthConfig, create_semantickitti_dataset,
     parse_semantickitti_calib)
@@ -192,6 +194,57 @@ def test_moving_ids(tmp_path):
     ids = set(np.unique(sem).tolist())
     assert ids & {252, 253, 254, 255, 258, 259}
     assert ids <= set(VALID_SEM_IDS) | {252, 253, 254, 255, 258, 259}
+
+
+def _fingerprint(root: str, seq: int, frame: int) -> str:
+    digest = hashlib.sha256()
+    for name in (f'velodyne/{frame:06d}.bin', f'labels/{frame:06d}.label'):
+        with open(osp.join(root, 'sequences', f'{seq:02d}', name), 'rb') as f:
+            digest.update(f.read())
+    return digest.hexdigest()[:16]
+
+
+def test_hard_rounds_add_rare_instances(tmp_path, monkeypatch):
+    """``hard_rounds`` places every rare kind again along the drive;
+    at 1 (default) the data are those of the code before the option
+    (fingerprint made with commit 796b78c)."""
+    cfg = SemanticKittiSynthConfig(
+        train_seqs=(4, ), val_seqs=(), frames_per_seq=2)
+    create_semantickitti_dataset(str(tmp_path / 'one'), 0, cfg)
+    assert _fingerprint(str(tmp_path / 'one'), 4, 1) == '6fb6c30a122b3129'
+    cfg.hard_rounds = 3
+    create_semantickitti_dataset(str(tmp_path / 'three'), 0, cfg)
+    hard = [SEM_IDS[k] for k in ('truck', 'other_vehicle', 'motorcycle',
+                                 'bicycle', 'person', 'bicyclist',
+                                 'motorcyclist')]
+
+    def hard_instances(root):
+        found = set()
+        for j in range(2):
+            label = _scan(root, 4, j)[1]
+            sem, inst = label & 0xFFFF, label >> 16
+            found |= set(inst[np.isin(sem, hard)].tolist())
+        return len(found)
+
+    assert hard_instances(str(tmp_path / 'three')) > \
+        hard_instances(str(tmp_path / 'one'))
+    cfg.hard_rounds = 0
+    with pytest.raises(ValueError, match='hard_rounds'):
+        create_semantickitti_dataset(str(tmp_path / 'zero'), 0, cfg)
+    # the CLI's --hard-rounds reaches the generator
+    import runpy
+    import sys
+
+    from helpers import REPO
+    monkeypatch.setattr(sys, 'argv', [
+        'create_synthetic_data.py', 'semantickitti', '--out-dir',
+        str(tmp_path / 'cli'), '--train-seqs', '4', '--val-seqs',
+        '--frames-per-seq', '2', '--hard-rounds', '3'
+    ])
+    runpy.run_path(osp.join(REPO, 'tools', 'create_synthetic_data.py'),
+                   run_name='__main__')
+    assert _fingerprint(str(tmp_path / 'cli'), 4, 1) == \
+        _fingerprint(str(tmp_path / 'three'), 4, 1)
 
 
 def test_mmdet3d_semantickitti_dataset_cylinder3d_pipeline(sk_root):

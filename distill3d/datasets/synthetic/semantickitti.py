@@ -68,6 +68,13 @@ class SemanticKittiSynthConfig:
         moving_ids (bool): Label moving things with SemanticKITTI's
             ``moving-*`` ids (252-259) instead of their static ids.
             Defaults to False.
+        hard_rounds (int): How many times every rare kind (truck, bus,
+            motorcycle, bicycle, person, bicyclist, motorcyclist, moving
+            car) is placed per sequence: once in view of the first scan as
+            always, then ``hard_rounds - 1`` more times anywhere along the
+            drive (no extra random draws at 1, so the default data stay
+            bit-identical). More rounds give M2SKD's hard classes more
+            instances per sequence. Defaults to 1.
     """
     train_seqs: Sequence[int] = (0, 1, 2)
     val_seqs: Sequence[int] = (8, )
@@ -75,6 +82,7 @@ class SemanticKittiSynthConfig:
     frames_per_seq: int = 20
     lidar: LidarConfig = field(default_factory=LidarConfig)
     moving_ids: bool = False
+    hard_rounds: int = 1
 
 
 def semantickitti_calib_text() -> str:
@@ -381,6 +389,9 @@ def simulate_sequence(rng: np.random.Generator,
             planner.place(kind, (15., 45.), tries=200)
         rare = {agent.inst for agent in planner.agents}
         span = (-40., length + 60.)
+        for _ in range(cfg.hard_rounds - 1):
+            for kind in _RARE_KINDS:
+                planner.place(kind, span)
         counts = dict(
             parked_car=int(rng.integers(4, 13)),
             moving_car=int(rng.integers(2, 7)),
@@ -455,6 +466,8 @@ def create_semantickitti_dataset(
         dict: Statistics: frames, points per frame, points per semantic id.
     """
     cfg = cfg or SemanticKittiSynthConfig()
+    if cfg.hard_rounds < 1:
+        raise ValueError(f'hard_rounds must be >= 1, got {cfg.hard_rounds}')
     splits = dict(train=cfg.train_seqs, val=cfg.val_seqs, test=cfg.test_seqs)
     seen = [s for seqs in splits.values() for s in seqs]
     if len(seen) != len(set(seen)):
