@@ -8,7 +8,7 @@ import pytest
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
-from helpers import config_path
+from helpers import REPO, config_path
 
 from distill3d.datasets.transforms.multi_scan_fusion import (
     DEFAULT_HARD_CLASSES, default_labels_map, raw_ids_of_classes,
@@ -391,3 +391,51 @@ def test_scan_points_metric_scores_the_scan_only(sequence):
         scores[name] = metric.compute_metrics(metric.results)['miou']
     assert scores['scan'] == pytest.approx(1.0)
     assert scores['all'] < 1.0
+
+
+def _fusion_stats_module():
+    import importlib.util
+    path = osp.join(REPO, 'projects', 'M2SKD', 'tools', 'fusion_stats.py')
+    spec = importlib.util.spec_from_file_location('fusion_stats', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_fusion_stats_count_the_voxels_fusion_adds(sequence):
+    """projects/M2SKD/tools/fusion_stats.py: its voxels are mmdet3d's
+    cylindrical voxels (same partition of the points as the data
+    preprocessor's), the first scan of a sequence gains nothing, later
+    scans gain hard-class voxels."""
+    import torch
+    from mmdet3d.registry import MODELS
+    from mmdet3d.structures import Det3DDataSample
+    from mmengine.config import Config
+
+    from distill3d.utils import set_data_root
+    tool = _fusion_stats_module()
+    init_default_scope('mmdet3d')
+    cfg = Config.fromfile(
+        osp.join(REPO, 'projects', 'M2SKD', 'configs',
+                 'cylinder3d-multiscan_1xb2-cpu_synthetic-semantickitti.py'))
+    set_data_root(cfg, osp.dirname(osp.dirname(sequence)))
+    pre = MODELS.build(cfg.model.data_preprocessor).eval()
+    points = np.fromfile(osp.join(sequence, 'velodyne', '000004.bin'),
+                         np.float32).reshape(-1, 4)
+    sample = Det3DDataSample()
+    pre.voxelize([torch.from_numpy(points)], [sample])
+    ref = sample.point2voxel_map.numpy()
+    keys = tool.voxel_keys(points, pre)
+    # same partition: a key <-> voxel bijection over the points
+    pairs = np.unique(np.stack([keys, ref], 1), axis=0)
+    assert len(pairs) == len(np.unique(keys)) == len(np.unique(ref))
+
+    first = tool.fusion_stats(cfg, split='train', max_scans=1)
+    assert first['scans'] == 1 and first['added_fraction'] == 0.0
+    stats = tool.fusion_stats(cfg, split='train')
+    assert stats['scans'] == 6
+    assert 0.0 < stats['added_fraction'] < 1.0
+    assert stats['hard_voxels_fused'] > stats['hard_voxels_scan'] > 0
+    assert set(stats['per_class']) == {
+        'bicycle', 'motorcycle', 'truck', 'bus', 'person', 'bicyclist',
+        'motorcyclist'}
