@@ -40,6 +40,7 @@ def plan_runs(study: Config, work_dir: str, data_root: str,
     """The runs of every row, keyed by row name."""
     runs: Dict[str, List[Run]] = {}
     hashes: Dict[str, str] = {}
+    student = rows_by_role(study, 'student')[0]
     for row in study.rows:
         sched = row['schedule']
         row_runs = []
@@ -52,8 +53,11 @@ def plan_runs(study: Config, work_dir: str, data_root: str,
             options.update(study.cfg_options)
             options.update(row['cfg_options'])
             options['randomness.seed'] = seed
-            if row['role'] == 'method':
+            if row['role'] == 'method' and not row.get('own_teacher'):
                 options['teacher_ckpt'] = teacher_ckpt or '<teacher>'
+            if row.get('init_from') == 'student':
+                options['load_from'] = _student_checkpoint(
+                    work_dir, student, seed)
             sub = 'teacher' if row['role'] == 'teacher' else \
                 osp.join(slug(row['name']), f'seed{seed}')
             row_runs.append(
@@ -65,6 +69,12 @@ def plan_runs(study: Config, work_dir: str, data_root: str,
                     config_hash=hashes[row['config']]))
         runs[row['name']] = row_runs
     return runs
+
+
+def _student_checkpoint(work_dir: str, student: dict, seed: int) -> str:
+    """The final checkpoint of the plain student run of ``seed``."""
+    return osp.join(work_dir, 'runs', slug(student['name']), f'seed{seed}',
+                    f'epoch_{int(student["schedule"]["max_epochs"])}.pth')
 
 
 def _paired_noise(method_eval: dict, base_eval: dict, key: str) -> \
@@ -185,6 +195,34 @@ def collect(study: Config, results: Dict[str, Dict[int, dict]],
         settings=spec_summary(study))
 
 
+def _after_its_student(students: List[Run], t_run: Run, task,
+                       jobs: int) -> list:
+    """Phase-1 tasks when the teacher starts from a plain student: that
+    student first, the teacher queued behind the first ``jobs`` runs and
+    waiting for it (so no core idles while it waits)."""
+    import threading
+    init = next(r for r in students if r.seed == t_run.seed)
+    done = threading.Event()
+
+    def init_task():
+        try:
+            return task(init)()
+        finally:
+            done.set()
+
+    def teacher_task():
+        done.wait()
+        if not osp.isfile(init.final_checkpoint):
+            raise RuntimeError(
+                f'{t_run.label}: starts from {init.final_checkpoint} '
+                f'(init_from=student), which {init.label} did not write')
+        return task(t_run)()
+
+    tasks = [init_task] + [task(r) for r in students if r is not init]
+    tasks.insert(min(jobs, len(tasks)), teacher_task)
+    return tasks
+
+
 def _threads(jobs: int) -> Optional[int]:
     return 1 if jobs > 1 else None
 
@@ -272,7 +310,12 @@ def run_study(spec: str,
     student_row = rows_by_role(study, 'student')[0]
     first = [task(r) for r in runs[student_row['name']]]
     teacher_ckpt = None
-    if teacher_rows:
+    if teacher_rows and teacher_rows[0].get('init_from') == 'student':
+        t_run = runs[teacher_rows[0]['name']][0]
+        first = _after_its_student(runs[student_row['name']], t_run, task,
+                                   study.jobs)
+        teacher_ckpt = t_run.final_checkpoint
+    elif teacher_rows:
         t_run = runs[teacher_rows[0]['name']][0]
         first.insert(0, task(t_run))
         teacher_ckpt = t_run.final_checkpoint

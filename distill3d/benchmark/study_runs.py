@@ -275,7 +275,8 @@ class Run:
     def settings(self) -> dict:
         """What determines the trained weights (the reuse stamp): config,
         options, data, seed and, for a distillation run, the teacher
-        checkpoint's size and time (a retrained teacher retrains it)."""
+        checkpoint's size and time (a retrained teacher retrains it; the
+        same for a run's ``load_from``)."""
         out = dict(
             config=self.config,
             config_hash=self.config_hash or config_hash(self.config),
@@ -289,10 +290,13 @@ class Run:
             # weights of the same seed since distill3d's forked-RNG build;
             # runs trained before it were not paired by init: retrain them
             out['student_init'] = 'paired'
-        teacher = self.options.get('teacher_ckpt')
-        if isinstance(teacher, str) and osp.isfile(teacher):
-            ident = _file_id(teacher)
-            out['teacher'] = dict(size=ident['size'], mtime=ident['mtime'])
+        # a retrained teacher (or initial checkpoint) retrains the run
+        for key, name in (('teacher_ckpt', 'teacher'), ('load_from',
+                                                        'init')):
+            path = self.options.get(key)
+            if isinstance(path, str) and osp.isfile(path):
+                ident = _file_id(path)
+                out[name] = dict(size=ident['size'], mtime=ident['mtime'])
         return out
 
 
@@ -305,10 +309,15 @@ def _env(threads: Optional[int]) -> dict:
     return env
 
 
-def _stream(cmd: List[str], log_path: str, label: str,
-            threads: Optional[int], keep: Callable[[str], bool]) -> int:
+def _stream(cmd: List[str],
+            log_path: str,
+            label: str,
+            threads: Optional[int],
+            keep: Callable[[str], bool],
+            on_kept: Optional[Callable[[], None]] = None) -> int:
     """Run ``cmd`` from the repository root, log to ``log_path``, print
-    the lines ``keep`` selects with the run's label."""
+    the lines ``keep`` selects with the run's label (and call ``on_kept``
+    after each)."""
     with open(log_path, 'a') as logf:
         proc = subprocess.Popen(
             cmd,
@@ -323,6 +332,8 @@ def _stream(cmd: List[str], log_path: str, label: str,
             if keep(line):
                 text = line.split(' - INFO - ')[-1].rstrip()
                 log(f'[{label}] {text[:140]}')
+                if on_kept is not None:
+                    on_kept()
         return proc.wait()
 
 
@@ -360,9 +371,16 @@ def train(run: Run, threads: Optional[int] = None,
     log(f'{run.label}: {"resuming" if resume else "training"} '
         f'({run.max_epochs} epochs, {run.config})')
     start = time.time()
+
+    def progress():
+        # the time so far, so that a killed study that resumes the run
+        # still counts it
+        write_json(stamp_path, dict(settings=settings, status='running',
+                                     seconds=spent + time.time() - start))
+
     code = _stream([sys.executable] + run.train_args(resume),
                    osp.join(run.work_dir, 'study_train.log'), run.label,
-                   threads, lambda line: 'Epoch(' in line)
+                   threads, lambda line: 'Epoch(' in line, progress)
     seconds = spent + time.time() - start
     if code != 0:
         write_json(stamp_path, dict(settings=settings, status='running',

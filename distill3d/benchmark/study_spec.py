@@ -19,7 +19,8 @@ A spec is a small mmengine config (Python file)::
         dict(name='student', role='student', config='path/student.py'),
         dict(name='+ KD', role='method', config='path/kd.py'),
         dict(name='teacher', role='teacher', config='path/teacher.py',
-             schedule=dict(max_epochs=8, val_interval=1)),
+             schedule=dict(max_epochs=8, val_interval=1),
+             init_from='student'),   # optional, see below
     ]
     row_schedules = {'teacher': dict(max_epochs=12)}  # optional
 
@@ -27,6 +28,15 @@ A spec is a small mmengine config (Python file)::
 named rows last; a spec that inherits another (``_base_``) uses it to
 change one row's schedule without restating ``rows`` (mmengine replaces a
 list as a whole).
+
+``init_from='student'`` on the teacher row starts the teacher from the
+final checkpoint of the plain student of the teacher's seed (its
+``load_from``; e.g. M2SKD's multi-scan teacher, fine-tuned from the
+single-scan baseline): the study trains that student first.
+
+``own_teacher=True`` on a method row leaves out ``teacher_ckpt``: the
+method trains its teacher itself (M2SKD's shared-weight mode); the gate
+still decides whether its verdict is given.
 
 ``data.type`` is a synthetic generator ('kitti', 'semantickitti',
 'modelnet40', 'scanobjectnn'; ``settings`` are its config fields) or
@@ -148,6 +158,12 @@ def load_study(path: str,
                              f"{roles.count('student')}")
     if roles.count('teacher') > 1:
         raise StudySpecError(f'{path}: at most one teacher row per study')
+    for row in cfg.rows:
+        if row.get('init_from') == 'student':
+            # the teacher starts from this plain student: always train it
+            plain = next(r for r in cfg.rows if r['role'] == 'student')
+            if row['seeds'][0] not in plain['seeds']:
+                plain['seeds'] = [row['seeds'][0]] + plain['seeds']
     if 'method' in roles and 'teacher' not in roles:
         raise StudySpecError(f"{path}: method rows need a role='teacher' "
                              'row (its checkpoint is their teacher_ckpt)')
@@ -171,6 +187,16 @@ def _check_row(row: dict, index: int, cfg: Config, schedule: dict,
                              'does not exist')
     row['schedule'] = dict(schedule, **row.get('schedule', {}))
     row['cfg_options'] = dict(row.get('cfg_options', {}))
+    if row.get('own_teacher') and row['role'] != 'method':
+        raise StudySpecError(f'{path}: rows[{index}].own_teacher is for '
+                             f'method rows, not a {row["role"]} row')
+    init_from = row.get('init_from')
+    if init_from is not None and (row['role'] != 'teacher'
+                                  or init_from != 'student'):
+        raise StudySpecError(
+            f"{path}: rows[{index}].init_from: only the teacher row can "
+            f"have one, and only 'student' (the plain student of its seed)"
+            f', got {init_from!r} on a {row["role"]} row')
     if row['role'] == 'teacher':
         row['seeds'] = [int(row.get('seed', cfg.teacher_seed))]
     else:

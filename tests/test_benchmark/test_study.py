@@ -131,6 +131,10 @@ def test_plan_gives_methods_the_teacher(tmp_path):
     assert method[1].work_dir.endswith(osp.join('runs', 'pointdistiller',
                                                 'seed1'))
     assert 'teacher_ckpt' not in runs['student'][0].options
+    # a method that trains its own teacher (M2SKD shared weights) gets none
+    study.rows[1]['own_teacher'] = True
+    runs = plan_runs(study, str(tmp_path / 'w'), 'data', 't.pth')
+    assert 'teacher_ckpt' not in runs['+ PointDistiller'][0].options
     assert runs['teacher'][0].work_dir.endswith(osp.join('runs', 'teacher'))
     assert slug('+ logit KD (T=4)') == 'logit-kd-t-4'
 
@@ -143,10 +147,12 @@ def test_interrupted_training_resumes(tmp_path, monkeypatch):
               config=osp.join(REPO, STUDENT), work_dir=str(tmp_path),
               data_root=str(tmp_path), options={'randomness.seed': 0},
               max_epochs=2, task='det', config_hash='abc')
-    calls = []
+    calls, during = [], []
 
-    def fake_stream(cmd, log_path, label, threads, keep):
+    def fake_stream(cmd, log_path, label, threads, keep, on_kept=None):
         calls.append(cmd)
+        on_kept()  # an epoch line: the time so far reaches the stamp
+        during.append(json.load(open(tmp_path / RUN_STAMP)))
         open(run.final_checkpoint, 'w').close()
         return 0
 
@@ -159,6 +165,9 @@ def test_interrupted_training_resumes(tmp_path, monkeypatch):
     out = train(run)
     assert '--resume' in calls[0]
     assert out['seconds'] >= 100.0  # the interrupted part counts
+    # a study killed now would resume with the time spent so far
+    assert during[0]['status'] == 'running'
+    assert during[0]['seconds'] >= 100.0
     assert json.load(open(tmp_path / RUN_STAMP))['status'] == 'done'
     # done with the same settings: reused, nothing runs
     assert train(run)['reused'] and len(calls) == 1
@@ -245,3 +254,71 @@ def test_more_validation_frames_keep_the_training(tmp_path, monkeypatch):
                                                         num_val=1)))
     assert study_runs.training_settings(a) == study_runs.training_settings(b)
     assert study_runs.training_settings(a) != study_runs.training_settings(c)
+
+
+def test_teacher_can_start_from_the_plain_student(tmp_path):
+    """``init_from='student'`` (M2SKD's teacher protocol): the teacher's
+    ``load_from`` is the final checkpoint of the plain student of its seed,
+    that student is trained even when the seeds leave it out, and phase 1
+    queues the teacher behind it."""
+    import threading
+
+    from distill3d.benchmark.study import _after_its_student
+    spec = _spec(tmp_path / 'spec.py', tmp_path, **{
+        "schedule=dict(max_epochs=1, val_interval=1)":
+        "schedule=dict(max_epochs=1, val_interval=1), init_from='student'"
+    })
+    study = load_study(spec, seeds=[1, 2], root=REPO)
+    student, = rows_by_role(study, 'student')
+    assert student['seeds'] == [0, 1, 2]  # the teacher's seed added
+    runs = plan_runs(study, str(tmp_path / 'w'), 'data', 't.pth')
+    teacher, = runs['teacher']
+    init = runs['student'][0]
+    assert init.seed == 0
+    assert teacher.options['load_from'] == osp.join(init.work_dir,
+                                                    'epoch_1.pth')
+    assert 'load_from' not in init.options
+    # the run's stamp follows the initial checkpoint's identity
+    before = teacher.settings()
+    assert 'init' not in before
+    os.makedirs(init.work_dir)
+    with open(teacher.options['load_from'], 'wb') as f:
+        f.write(b'x')
+    assert teacher.settings()['init']['size'] == 1
+
+    order, lock = [], threading.Lock()
+
+    def task(run):
+        def go():
+            with lock:
+                order.append((run.row, run.seed))
+        return go
+
+    for jobs in (1, 2):
+        order.clear()
+        tasks = _after_its_student(runs['student'], teacher, task, jobs)
+        assert len(tasks) == 4
+        for t in tasks:  # in list order, as one worker would
+            t()
+        assert order.index(('teacher', 0)) > order.index(('student', 0))
+        assert order[0] == ('student', 0)
+        # behind the first ``jobs`` runs: no worker waits while one is free
+        assert order[jobs] == ('teacher', 0)
+    # a student that wrote no checkpoint stops the teacher with its path
+    os.remove(teacher.options['load_from'])
+    tasks = _after_its_student(runs['student'], teacher, task, 2)
+    tasks[0]()
+    with pytest.raises(RuntimeError, match='epoch_1.pth'):
+        tasks[2]()
+
+    bad = _spec(tmp_path / 'bad.py', tmp_path, **{
+        "config='{distill}'".format(distill=DISTILL):
+        "config='{distill}', init_from='student'".format(distill=DISTILL)
+    })
+    with pytest.raises(StudySpecError, match='init_from'):
+        load_study(bad, root=REPO)
+    bad = _spec(tmp_path / 'bad2.py', tmp_path, **{
+        "schedule=dict(max_epochs=1, val_interval=1)":
+        "schedule=dict(max_epochs=1, val_interval=1), own_teacher=True"})
+    with pytest.raises(StudySpecError, match='own_teacher'):
+        load_study(bad, root=REPO)
