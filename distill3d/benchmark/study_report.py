@@ -89,6 +89,7 @@ def markdown(study: dict) -> str:
             lines.append(f'| {p["name"]} | {p["metric"]} | '
                          f'{_f(p["mean"], 2, True)} | '
                          f'{_ci(p["ci95"], True, len(p["diffs"]))} |')
+    lines += per_class_table(study)
     if study.get('teacher_curve'):
         keys = [k for k in metrics if k in study['teacher_curve'][0]]
         lines += [
@@ -123,6 +124,37 @@ def markdown(study: dict) -> str:
             lines.append(cmd)
     lines += ['```', '']
     return '\n'.join(lines)
+
+
+#: per-class keys of each task's summary (distill3d.evaluation.summary)
+PER_CLASS_PREFIX = dict(det='BEV AP ', seg='IoU ')
+
+
+def per_class_table(study: dict) -> List[str]:
+    """Markdown lines: each row's per-class values (segmentation IoU,
+    detection BEV AP), mean over its seeds; nothing for other tasks."""
+    prefix = PER_CLASS_PREFIX.get(study['settings']['task'])
+    rows = [r for r in study['rows'] if r.get('seeds')]
+    if prefix is None or not rows:
+        return []
+    keys = [k for k in next(iter(rows[0]['seeds'].values()))
+            if k.startswith(prefix)]
+    if not keys:
+        return []
+    lines = [
+        '', f'## Per class ({prefix.strip()}, mean over seeds)', '',
+        '| row | seeds | ' + ' | '.join(k[len(prefix):] for k in keys) +
+        ' |', '|' + ' --- |' * 2 + ' ---: |' * len(keys)
+    ]
+    for row in rows:
+        vals = list(row['seeds'].values())
+        cells = [
+            _f(sum(v[k] for v in vals) / len(vals))
+            if all(k in v for v in vals) else '-' for k in keys
+        ]
+        lines.append(f'| {row["name"]} | {len(vals)} | ' + ' | '.join(cells)
+                     + ' |')
+    return lines
 
 
 def plot(study: dict, path: str) -> None:
