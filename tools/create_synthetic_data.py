@@ -177,8 +177,8 @@ def parse_args() -> argparse.Namespace:
         '--hard-rounds',
         type=int,
         default=sd.hard_rounds,
-        help='place every rare kind (M2SKD hard classes) this many times '
-        'per sequence (default: %(default)s)')
+        help='rounds of rare kinds (M2SKD hard classes and moving cars) '
+        'placed per sequence; a placement can fail (default: %(default)s)')
 
     for p in (kitti, sk):
         add_lidar_args(p)

@@ -22,7 +22,7 @@ and ``study.png``.
 import json
 import os.path as osp
 import time
-from typing import Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
 
 import numpy as np
 from mmengine.config import Config
@@ -72,7 +72,16 @@ def plan_runs(study: Config, work_dir: str, data_root: str,
 
 
 def _student_checkpoint(work_dir: str, student: dict, seed: int) -> str:
-    """The final checkpoint of the plain student run of ``seed``."""
+    """The final checkpoint of the plain student run of ``seed``.
+
+    Args:
+        work_dir (str): The study's work dir.
+        student (dict): The plain student row (its name and schedule).
+        seed (int): The training seed.
+
+    Returns:
+        str: ``<work_dir>/runs/<row>/seed<seed>/epoch_<max_epochs>.pth``.
+    """
     return osp.join(work_dir, 'runs', slug(student['name']), f'seed{seed}',
                     f'epoch_{int(student["schedule"]["max_epochs"])}.pth')
 
@@ -195,32 +204,30 @@ def collect(study: Config, results: Dict[str, Dict[int, dict]],
         settings=spec_summary(study))
 
 
-def _after_its_student(students: List[Run], t_run: Run, task,
-                       jobs: int) -> list:
-    """Phase-1 tasks when the teacher starts from a plain student: that
-    student first, the teacher queued behind the first ``jobs`` runs and
-    waiting for it (so no core idles while it waits)."""
-    import threading
+def _after_its_student(students: List[Run], t_run: Run,
+                       task: Callable[[Run], Callable[[], object]]) -> list:
+    """Phase-1 tasks when the teacher starts from a plain student.
+
+    That student and then the teacher run as one task, first in the
+    queue; the other students follow. Nothing waits on another worker,
+    and a student that fails (raises) stops its teacher; in report-only
+    mode an unfinished student simply leaves the teacher unreported.
+
+    Args:
+        students (list[Run]): The plain student runs.
+        t_run (Run): The teacher run (``init_from='student'``).
+        task (Callable): Run -> the task that trains and evaluates it.
+
+    Returns:
+        list: Tasks for :func:`run_parallel`.
+    """
     init = next(r for r in students if r.seed == t_run.seed)
-    done = threading.Event()
 
-    def init_task():
-        try:
-            return task(init)()
-        finally:
-            done.set()
-
-    def teacher_task():
-        done.wait()
-        if not osp.isfile(init.final_checkpoint):
-            raise RuntimeError(
-                f'{t_run.label}: starts from {init.final_checkpoint} '
-                f'(init_from=student), which {init.label} did not write')
+    def init_then_teacher():
+        task(init)()
         return task(t_run)()
 
-    tasks = [init_task] + [task(r) for r in students if r is not init]
-    tasks.insert(min(jobs, len(tasks)), teacher_task)
-    return tasks
+    return [init_then_teacher] + [task(r) for r in students if r is not init]
 
 
 def _threads(jobs: int) -> Optional[int]:
@@ -312,8 +319,7 @@ def run_study(spec: str,
     teacher_ckpt = None
     if teacher_rows and teacher_rows[0].get('init_from') == 'student':
         t_run = runs[teacher_rows[0]['name']][0]
-        first = _after_its_student(runs[student_row['name']], t_run, task,
-                                   study.jobs)
+        first = _after_its_student(runs[student_row['name']], t_run, task)
         teacher_ckpt = t_run.final_checkpoint
     elif teacher_rows:
         t_run = runs[teacher_rows[0]['name']][0]

@@ -131,8 +131,15 @@ PER_CLASS_PREFIX = dict(det='BEV AP ', seg='IoU ')
 
 
 def per_class_table(study: dict) -> List[str]:
-    """Markdown lines: each row's per-class values (segmentation IoU,
-    detection BEV AP), mean over its seeds; nothing for other tasks."""
+    """Each row's per-class values, mean over its seeds.
+
+    Args:
+        study (dict): The ``study.json`` content.
+
+    Returns:
+        list[str]: Markdown lines of the table (segmentation IoU,
+        detection BEV AP), empty for other tasks or without results.
+    """
     prefix = PER_CLASS_PREFIX.get(study['settings']['task'])
     rows = [r for r in study['rows'] if r.get('seeds')]
     if prefix is None or not rows:

@@ -32,7 +32,9 @@ list as a whole).
 ``init_from='student'`` on the teacher row starts the teacher from the
 final checkpoint of the plain student of the teacher's seed (its
 ``load_from``; e.g. M2SKD's multi-scan teacher, fine-tuned from the
-single-scan baseline): the study trains that student first.
+single-scan baseline): the study trains that student first, and adds
+the teacher's seed to the plain student's seeds when ``--seeds`` leaves
+it out (so the plain student's mean and the gate then include it).
 
 ``own_teacher=True`` on a method row leaves out ``teacher_ckpt``: the
 method trains its teacher itself (M2SKD's shared-weight mode); the gate

@@ -5,12 +5,13 @@ study: tests/test_tools/test_demo_benchmark.py."""
 import json
 import os
 import os.path as osp
+import time
 
 import pytest
 from helpers import REPO
 
 from distill3d.benchmark.study import plan_runs
-from distill3d.benchmark.study_runs import (RUN_STAMP, Run,
+from distill3d.benchmark.study_runs import (RUN_STAMP, Run, run_parallel,
                                             schedule_options, train)
 from distill3d.benchmark.study_spec import (StudySpecError, load_study,
                                             rows_by_role, slug)
@@ -151,6 +152,8 @@ def test_interrupted_training_resumes(tmp_path, monkeypatch):
 
     def fake_stream(cmd, log_path, label, threads, keep, on_kept=None):
         calls.append(cmd)
+        clock = time.time() + 50.0  # 50 s of training pass
+        monkeypatch.setattr(time, 'time', lambda: clock)
         on_kept()  # an epoch line: the time so far reaches the stamp
         during.append(json.load(open(tmp_path / RUN_STAMP)))
         open(run.final_checkpoint, 'w').close()
@@ -167,7 +170,7 @@ def test_interrupted_training_resumes(tmp_path, monkeypatch):
     assert out['seconds'] >= 100.0  # the interrupted part counts
     # a study killed now would resume with the time spent so far
     assert during[0]['status'] == 'running'
-    assert during[0]['seconds'] >= 100.0
+    assert during[0]['seconds'] >= 150.0
     assert json.load(open(tmp_path / RUN_STAMP))['status'] == 'done'
     # done with the same settings: reused, nothing runs
     assert train(run)['reused'] and len(calls) == 1
@@ -288,28 +291,30 @@ def test_teacher_can_start_from_the_plain_student(tmp_path):
 
     order, lock = [], threading.Lock()
 
-    def task(run):
+    def task(run, fail=None):
         def go():
+            if run.seed == 0 and run.row == 'student':
+                time.sleep(0.2)  # the other workers finish first
+                if fail:
+                    raise RuntimeError(fail)
             with lock:
                 order.append((run.row, run.seed))
         return go
 
-    for jobs in (1, 2):
-        order.clear()
-        tasks = _after_its_student(runs['student'], teacher, task, jobs)
-        assert len(tasks) == 4
-        for t in tasks:  # in list order, as one worker would
-            t()
-        assert order.index(('teacher', 0)) > order.index(('student', 0))
-        assert order[0] == ('student', 0)
-        # behind the first ``jobs`` runs: no worker waits while one is free
-        assert order[jobs] == ('teacher', 0)
-    # a student that wrote no checkpoint stops the teacher with its path
-    os.remove(teacher.options['load_from'])
-    tasks = _after_its_student(runs['student'], teacher, task, 2)
-    tasks[0]()
-    with pytest.raises(RuntimeError, match='epoch_1.pth'):
-        tasks[2]()
+    tasks = _after_its_student(runs['student'], teacher, task)
+    assert len(tasks) == 3
+    run_parallel(tasks, 2)
+    assert order.index(('teacher', 0)) == order.index(('student', 0)) + 1
+    assert set(order) == {('student', 0), ('student', 1), ('student', 2),
+                          ('teacher', 0)}
+    # a student whose training fails stops its teacher
+    order.clear()
+    tasks = _after_its_student(
+        runs['student'], teacher,
+        lambda run: task(run, fail='student 0 failed'))
+    with pytest.raises(RuntimeError, match='student 0 failed'):
+        run_parallel(tasks, 2)
+    assert ('teacher', 0) not in order
 
     bad = _spec(tmp_path / 'bad.py', tmp_path, **{
         "config='{distill}'".format(distill=DISTILL):

@@ -68,13 +68,15 @@ class SemanticKittiSynthConfig:
         moving_ids (bool): Label moving things with SemanticKITTI's
             ``moving-*`` ids (252-259) instead of their static ids.
             Defaults to False.
-        hard_rounds (int): How many times every rare kind (truck, bus,
+        hard_rounds (int): How many rounds of rare kinds (truck, bus,
             motorcycle, bicycle, person, bicyclist, motorcyclist, moving
-            car) is placed per sequence: once in view of the first scan as
-            always, then ``hard_rounds - 1`` more times anywhere along the
-            drive (no extra random draws at 1, so the default data stay
-            bit-identical). More rounds give M2SKD's hard classes more
-            instances per sequence. Defaults to 1.
+            car) are placed per sequence: one in view of the first scan as
+            always, then ``hard_rounds - 1`` more attempts per kind
+            anywhere along the drive (an attempt finds no free place now
+            and then, so a kind can get fewer instances; no extra random
+            draws at 1, so the default data stay bit-identical). More
+            rounds give M2SKD's hard classes more instances per sequence.
+            Defaults to 1.
     """
     train_seqs: Sequence[int] = (0, 1, 2)
     val_seqs: Sequence[int] = (8, )

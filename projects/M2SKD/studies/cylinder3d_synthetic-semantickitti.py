@@ -11,11 +11,11 @@
 # a verdict unless it beats the plain student by gate_margin points.
 #
 # Data: 4 training and 4 validation sequences of 20 scans (32 beams, about
-# 21k points per scan), every rare kind placed three times per sequence
-# (hard_rounds), moving things with their moving-* ids (fused like the
-# static ones: the hard raw ids come from labels_map). On seed 0's data the
-# fusion of 4 earlier scans fills 63% more hard-class voxels than the scan
-# alone (projects/M2SKD/tools/fusion_stats.py).
+# 21k points per scan), three rounds of rare kinds per sequence
+# (hard_rounds; a placement can fail), moving things with their moving-*
+# ids (fused like the static ones: the hard raw ids come from labels_map).
+# On seed 0's data 63.8% of the fused inputs' hard-class voxels are not in
+# the scan (2.8x the scan's; projects/M2SKD/tools/fusion_stats.py).
 #
 # Run (from the repository root; resumable, rerun to continue):
 #   nice python tools/study.py projects/M2SKD/studies/cylinder3d_\
@@ -79,7 +79,8 @@ notes = [
     'The teacher is fine-tuned from the plain student of its seed, so it '
     'has had that student\'s epochs plus its own: part of its lead can be '
     'the longer training, not the fused input. The students\' validation '
-    'at epochs 5 and 10 shows how far they are from their plateau.',
+    'at epochs 5 and 10 (their training logs) shows how far they are from '
+    'their plateau.',
     'The bootstrap resamples validation scans; scans of one sequence share '
     'their instances (about 3 per hard class and sequence), so the '
     'bootstrap understates the noise of a hard-class IoU.',

@@ -13,7 +13,7 @@ that hold a point of a hard class (M2SKD's seven). The number the M2SKD
 issue asks for is ``added_fraction``: of the fused input's hard-class
 voxels, the share that the single scan does not fill, i.e. what the
 teacher sees and the student cannot. Also printed: hard-class instances
-per sequence, hard-class points per scan, and the same per class.
+per class and sequence, and hard-class points per scan.
 """
 import argparse
 import json
@@ -120,6 +120,11 @@ def fusion_stats(cfg: Config,
         seq = osp.normpath(info['lidar_points']['lidar_path']).split(
             osp.sep)[-3]
         raw = np.fromfile(info['pts_semantic_mask_path'], dtype=np.uint32)
+        if len(raw) != num_scan:
+            raise ValueError(
+                f'{info["pts_semantic_mask_path"]}: {len(raw)} labels for '
+                f'{num_scan} scan points; the pipeline must keep the '
+                'scan\'s points in file order (no sampling before fusion)')
         inst = raw >> 16
         sem_scan = labels[:num_scan]
         hard_points.append(int(np.isin(sem_scan, list(hard.values())).sum()))
