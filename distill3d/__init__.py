@@ -5,13 +5,19 @@ installs the CPU-support layer, lets ``distill3d::`` config paths resolve,
 allow-lists the types mmengine checkpoints
 need for weights-only loading, caches mmdet3d's compiled numba kernels (KITTI
 evaluation, object noise / sampling) across processes
-(``distill3d.utils.numba_cache``), makes data
+(``distill3d.utils.numba_cache``) and spconv's algorithm descriptions
+(``distill3d.utils.spconv_cache``), makes data
 pipeline errors name the sample's files
 (``distill3d.datasets.file_errors``) and registers distill3d's modules in
 mmdet3d's registries.
 """
-from .cpu_support import enable_cpu_support
-from .utils import register_config_scope, register_safe_globals
+# first: before anything imports spconv.algo (spconv.pytorch, mmdet3d)
+from .utils.spconv_cache import enable_spconv_algo_cache
+
+enable_spconv_algo_cache()
+
+from .cpu_support import enable_cpu_support  # noqa: E402
+from .utils import register_config_scope, register_safe_globals  # noqa: E402
 
 enable_cpu_support()
 register_safe_globals()

@@ -25,10 +25,16 @@ def three_nn_cpu(target: torch.Tensor, source: torch.Tensor):
     idx = torch.zeros(batch, num, 3, dtype=torch.long)
     k = min(3, source.shape[1])
     for b in range(batch):
+        src = source[b].double()
         for s in range(0, num, CHUNK):
-            diff = target[b, s:s + CHUNK, None, :].double() - \
-                source[b, None, :, :].double()
-            d2 = (diff * diff).sum(-1)
+            tgt = target[b, s:s + CHUNK].double()
+            # one (chunk, M) plane per coordinate, not a (chunk, M, 3)
+            # difference tensor: the same sum, a third of the memory
+            d2 = None
+            for axis in range(3):
+                diff = tgt[:, axis, None] - src[None, :, axis]
+                d2 = diff.mul_(diff) if d2 is None else d2.addcmul_(
+                    diff, diff)
             # argmin takes the first minimum: equal distances keep index
             # order like the kernel's strict '<' (topk does not).
             for j in range(k):
