@@ -9,8 +9,19 @@ def config_path(rel: str) -> str:
     return osp.join(REPO, 'configs', rel)
 
 
+def limit_train_frames(cfg, num: int) -> None:
+    """Train on the first ``num`` frames only (``indices`` of the innermost
+    train dataset, inside RepeatDataset / CBGS wrappers): one iteration per
+    epoch when ``num`` is the batch size."""
+    dataset = cfg.train_dataloader.dataset
+    while 'dataset' in dataset:
+        dataset = dataset.dataset
+    dataset.indices = num
+
+
 def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
-                   max_epochs: int = 1, batch_size: int = 2):
+                   max_epochs: int = 1, batch_size: int = 2,
+                   train_frames: int = None):
     """Load a repo config and size it for a few CPU iterations in a test.
 
     Args:
@@ -19,6 +30,8 @@ def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
         work_dir (str): Runner work dir.
         max_epochs (int): Training epochs.
         batch_size (int): Train batch size.
+        train_frames (int, optional): Train on this many frames only
+            (:func:`limit_train_frames`); all by default.
 
     Returns:
         Config: The config.
@@ -40,6 +53,8 @@ def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
     cfg.default_hooks.visualization = dict(type='Det3DVisualizationHook')
     cfg.log_level = 'INFO'
     cfg.randomness = dict(seed=0, deterministic=False)
+    if train_frames is not None:
+        limit_train_frames(cfg, train_frames)
     return cfg
 
 

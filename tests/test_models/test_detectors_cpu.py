@@ -81,7 +81,9 @@ def _losses_from_log(runner: Runner) -> dict:
 @pytest.mark.slow
 @pytest.mark.parametrize('config', DETECTORS)
 def test_detector_trains_and_evaluates(config, synthetic_kitti, tmp_path):
-    cfg = cpu_runner_cfg(config, synthetic_kitti, str(tmp_path))
+    # one training step (2 frames, batch 2): the step's mechanics are tested
+    cfg = cpu_runner_cfg(config, synthetic_kitti, str(tmp_path),
+                         train_frames=2)
     cfg.merge_from_dict(TEST_OPTIONS.get(config, {}))
     runner = Distill3DRunner.from_cfg(_with_kd(cfg, config))
     student = runner.model.student

@@ -9,7 +9,7 @@ from mmengine.config import Config
 from mmengine.registry import RUNNERS
 
 from distill3d.utils import set_data_root
-from helpers import REPO, config_path, val_metrics
+from helpers import REPO, config_path, limit_train_frames, val_metrics
 
 PD = osp.join(REPO, 'projects', 'PointDistiller', 'configs')
 # params in millions (METHODS.md): teacher, then students by compression
@@ -62,6 +62,7 @@ def test_pointdistiller_trains_and_evaluates(config, synthetic_kitti,
     cfg.work_dir = str(tmp_path)
     cfg.train_cfg.max_epochs = 1
     cfg.train_cfg.val_interval = 1
+    limit_train_frames(cfg, cfg.train_dataloader.batch_size)  # one step
     for key in ('train_dataloader', 'val_dataloader', 'test_dataloader'):
         cfg[key].num_workers = 0
         cfg[key].persistent_workers = False

@@ -17,7 +17,8 @@ MINK_KD = 'distill/logit-kd_minkunet18-w8_1xb2-cpu_synthetic-semantickitti.py'
 
 @pytest.mark.slow
 def test_cylinder3d_trains_and_evaluates(synthetic_semantickitti, tmp_path):
-    cfg = cpu_runner_cfg(CY, synthetic_semantickitti, str(tmp_path))
+    cfg = cpu_runner_cfg(CY, synthetic_semantickitti, str(tmp_path),
+                         train_frames=2)  # one step
     runner = Runner.from_cfg(cfg)
     before = {
         n: p.detach().clone()
@@ -42,7 +43,8 @@ def test_cylinder3d_trains_and_evaluates(synthetic_semantickitti, tmp_path):
 def test_minkunet_distills_and_evaluates(synthetic_semantickitti, tmp_path):
     """MinkUNet-18 (spconv backend) learns with a logit-KD term from a
     wider MinkUNet through the Runner and is scored by SegMetric."""
-    cfg = cpu_runner_cfg(MINK_KD, synthetic_semantickitti, str(tmp_path))
+    cfg = cpu_runner_cfg(MINK_KD, synthetic_semantickitti, str(tmp_path),
+                         train_frames=2)  # one step
     cfg.teacher_ckpt = None  # untrained teacher: the mechanics are tested
     runner = RUNNERS.build(cfg)
     runner.model.init_weights()
