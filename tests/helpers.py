@@ -9,10 +9,11 @@ def config_path(rel: str) -> str:
     return osp.join(REPO, 'configs', rel)
 
 
-def limit_train_frames(cfg, num: int) -> None:
-    """Train on the first ``num`` frames only (``indices`` of the innermost
-    train dataset, inside RepeatDataset / CBGS wrappers): one iteration per
-    epoch when ``num`` is the batch size."""
+def limit_train_frames(cfg, num) -> None:
+    """Train on the first ``num`` frames only, or on the frames of a list
+    of indices (``indices`` of the innermost train dataset, inside
+    RepeatDataset / CBGS wrappers): one iteration per epoch when that is
+    the batch size."""
     dataset = cfg.train_dataloader.dataset
     while 'dataset' in dataset:
         dataset = dataset.dataset
@@ -21,7 +22,7 @@ def limit_train_frames(cfg, num: int) -> None:
 
 def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
                    max_epochs: int = 1, batch_size: int = 2,
-                   train_frames: int = None):
+                   train_frames=None):
     """Load a repo config and size it for a few CPU iterations in a test.
 
     Args:
@@ -30,8 +31,9 @@ def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
         work_dir (str): Runner work dir.
         max_epochs (int): Training epochs.
         batch_size (int): Train batch size.
-        train_frames (int, optional): Train on this many frames only
-            (:func:`limit_train_frames`); all by default.
+        train_frames (int | list[int], optional): Train on this many
+            frames, or on these frames, only (:func:`limit_train_frames`);
+            all by default.
 
     Returns:
         Config: The config.

@@ -38,6 +38,8 @@ def _options(data_root):
         'test_dataloader.num_workers=0',
         'test_dataloader.persistent_workers=False',
         f'train_dataloader.dataset.dataset.data_root={kitti}',
+        # 2 of the 4 frames at batch 2: one iteration per epoch
+        'train_dataloader.dataset.dataset.indices=2',
         f'val_dataloader.dataset.data_root={kitti}',
         f'test_dataloader.dataset.data_root={kitti}',
         f'val_evaluator.ann_file={kitti}kitti_infos_val.pkl',
