@@ -23,8 +23,10 @@ settings is reused, ``--force`` redoes everything):
    PointDistiller (same seed, with its evaluation noise): ``study.md``,
    ``study.json``, ``study.png`` (:mod:`distill3d.benchmark.study`),
 5. measure params, GMACs, CPU latency per frame and the distillation step
-   overhead and draw the pictures: ``results.md``, ``results.json``,
-   ``map_bar.png`` and ``bev.png`` (the validation frame where the teacher
+   overhead (a model's row is reused while its checkpoint, config and
+   data are unchanged) and draw the pictures: ``results.md``,
+   ``results.json``, ``map_bar.png`` and ``bev.png`` (the validation
+   frame where the teacher
    finds the most cars; ground truth, the three models' boxes and the
    pillars PointDistiller weighs most).
 

@@ -19,6 +19,7 @@ from .bev import (bev_footprints, draw_bev, frame_batch, pointdistiller_nodes,
                   predict_boxes)
 from .evaluate import (ModelSpec, evaluate_model, headline_keys,
                        is_distill_config)
+from .study_runs import config_hash
 from .report import (SCHEMA_VERSION, bar_chart, markdown_table,
                      summarize_cost, validate_result, write_json)
 
@@ -226,6 +227,40 @@ def seg_picture(models: List[ModelSpec],
     return {k: int(len(v)) for k, v in panels.items()}
 
 
+def row_stamp(spec: ModelSpec, task: str, data_root: Optional[str],
+              latency_frames: int) -> dict:
+    """What one table row depends on: the model's resolved config, its
+    checkpoint file (path, size, modification time), the data and the
+    latency setting."""
+    stat = os.stat(spec.checkpoint)
+    return dict(
+        name=spec.name,
+        task=task,
+        config=osp.abspath(spec.config),
+        config_hash=config_hash(spec.config),
+        checkpoint=osp.abspath(spec.checkpoint),
+        checkpoint_size=stat.st_size,
+        checkpoint_mtime_ns=stat.st_mtime_ns,
+        data_root=osp.abspath(data_root) if data_root else None,
+        latency_frames=latency_frames)
+
+
+def reusable_row(path: str, stamp: dict) -> Optional[dict]:
+    """The row saved at ``path`` if it was made with ``stamp`` and the
+    model it evaluated (an exported student) still exists, else None."""
+    try:
+        with open(path) as f:
+            saved = json.load(f)
+    except (OSError, ValueError):
+        return None
+    row = saved.get('row') if isinstance(saved, dict) else None
+    if saved.get('stamp') != stamp or not isinstance(row, dict):
+        return None
+    if not osp.isfile(row.get('plain_checkpoint') or ''):
+        return None
+    return row
+
+
 def run_benchmark(models: List[ModelSpec],
                   task: str,
                   out_dir: str,
@@ -237,7 +272,8 @@ def run_benchmark(models: List[ModelSpec],
                   latency_frames: int = 10,
                   frame_index: Union[int, str] = 0,
                   commands: Optional[List[str]] = None,
-                  notes: Optional[List[str]] = None) -> dict:
+                  notes: Optional[List[str]] = None,
+                  reuse: bool = False) -> dict:
     """Evaluate ``models`` and write the table, JSON and pictures.
 
     Args:
@@ -259,6 +295,9 @@ def run_benchmark(models: List[ModelSpec],
             ('auto': where the first model finds the most cars).
         commands (list[str], optional): Commands recorded in the report.
         notes (list[str], optional): Paragraphs added to the report.
+        reuse (bool): Take a model's row (metrics, cost, latency) from the
+            previous run in ``out_dir`` when its :func:`row_stamp` is the
+            same (``eval/<name>/row.json``) instead of evaluating it again.
 
     Returns:
         dict: The result written to ``results.json``.
@@ -272,8 +311,18 @@ def run_benchmark(models: List[ModelSpec],
                 break
     rows = []
     for spec in models:
-        _log(f'evaluating {spec.name} ({spec.checkpoint})')
-        row = evaluate_model(spec, task, work_dir, data_root, latency_frames)
+        stamp = row_stamp(spec, task, data_root, latency_frames)
+        saved = osp.join(work_dir, spec.name, 'row.json')
+        row = reusable_row(saved, stamp) if reuse else None
+        if row is not None:
+            _log(f'{spec.name}: reusing the evaluation of {spec.checkpoint}'
+                 f' ({saved})')
+        else:
+            _log(f'evaluating {spec.name} ({spec.checkpoint})')
+            row = evaluate_model(spec, task, work_dir, data_root,
+                                 latency_frames)
+            os.makedirs(osp.dirname(saved), exist_ok=True)
+            write_json(dict(stamp=stamp, row=row), saved)
         _log(f'{spec.name}: ' + ', '.join(
             f'{k} {row["metrics"][k]:.2f}' for k in headline_keys(task)) +
              f', {row["latency"]["median_ms"]:.0f} ms/frame')

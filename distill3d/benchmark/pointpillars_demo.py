@@ -164,5 +164,6 @@ def run_demo(args: argparse.Namespace, out_dir: str, data_root: str,
         latency_frames=args.latency_frames,
         frame_index='auto',
         commands=commands,
-        notes=notes)
+        notes=notes,
+        reuse=not args.force)
     return dict(study=stats, benchmark=bench)

@@ -94,11 +94,18 @@ def test_demo_outputs(demo_run):
 @pytest.mark.slow
 def test_demo_second_run_reuses(demo_run):
     root, args, _ = demo_run
+    with open(root / 'out' / 'results.json') as f:
+        first = {m['name']: m['metrics'] for m in json.load(f)['models']}
     log = _run(args + ['--cost-steps', '0'])
     assert 'reusing the kitti data' in log
     for stage in ROWS:
         assert f'{stage} (seed 0): reusing' in log
-    assert 'Epoch(train)' not in log
+        # the benchmark's rows too (same checkpoints, config, data)
+        assert f'{stage}: reusing the evaluation of' in log
+    assert 'Epoch(train)' not in log and 'evaluating ' not in log
+    with open(root / 'out' / 'results.json') as f:
+        again = {m['name']: m['metrics'] for m in json.load(f)['models']}
+    assert again == first
 
 
 @pytest.mark.slow

@@ -1,4 +1,6 @@
 """Unit properties of PointDistiller's loss (METHODS.md section 1)."""
+import functools
+
 import pytest
 import torch
 
@@ -241,6 +243,7 @@ def test_batch_selection_matches_release():
     assert torch.isfinite(release(s_rec, t_rec))
 
 
+@functools.lru_cache(maxsize=None)  # deterministic; two tests share it
 def _adapters_only_loss(teacher_adapter: str, steps: int = 300) -> tuple:
     """Train only the adapters on student features that carry nothing of
     the teacher's (independent random features); return the loss before
