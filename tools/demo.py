@@ -26,9 +26,8 @@ settings is reused, ``--force`` redoes everything):
    overhead (a model's row is reused while its checkpoint, config and
    data are unchanged) and draw the pictures: ``results.md``,
    ``results.json``, ``map_bar.png`` and ``bev.png`` (the validation
-   frame where the teacher
-   finds the most cars; ground truth, the three models' boxes and the
-   pillars PointDistiller weighs most).
+   frame where the teacher finds the most cars; ground truth, the three
+   models' boxes and the pillars PointDistiller weighs most).
 
 Training runs ``tools/train.py`` in a subprocess; its full log goes to
 ``OUT_DIR/runs/<model>/.../study_train.log``. ``--seed`` seeds both the
