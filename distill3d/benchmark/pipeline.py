@@ -253,8 +253,10 @@ def reusable_row(path: str, stamp: dict) -> Optional[dict]:
             saved = json.load(f)
     except (OSError, ValueError):
         return None
-    row = saved.get('row') if isinstance(saved, dict) else None
-    if saved.get('stamp') != stamp or not isinstance(row, dict):
+    if not isinstance(saved, dict) or saved.get('stamp') != stamp:
+        return None
+    row = saved.get('row')
+    if not isinstance(row, dict):
         return None
     if not osp.isfile(row.get('plain_checkpoint') or ''):
         return None
