@@ -1,9 +1,10 @@
-# CenterPoint (pillars) 4x student on synthetic KITTI: do heatmap KD and
-# teacher-masked BEV feature KD help? Same data as the PointDistiller study
+# CenterPoint (pillars) 4x student on synthetic KITTI: does heatmap KD
+# (the CenterPoint analogue of logit KD) help, and does teacher-masked BEV
+# feature KD add to it? Same data as the PointDistiller study
 # (data/study_kitti, 800 train / 700 val scans). Run with
 #   nice python tools/study.py \
 #       studies/centerpoint-pillar-4x_synthetic-kitti.py
-# (resumable: rerun the same command). Not run yet.
+# (resumable: rerun the same command).
 _base_ = ['./_base_/synthetic-kitti_800-700.py']
 
 _cp = 'configs/centerpoint/'
@@ -11,9 +12,12 @@ rows = [
     dict(name='student 4x', role='student',
          config=_cp + 'centerpoint_pillar016_secfpn-4x_1xb2-cpu_synthetic-'
          'kitti-3d-3class.py'),
-    dict(name='+ heatmap and masked feature KD', role='method',
+    dict(name='+ heatmap KD', role='method',
          config='configs/distill/heatmap-kd_centerpoint-pillar016-4x_'
          '1xb2-cpu_synthetic-kitti-3d-3class.py'),
+    dict(name='+ heatmap and masked feature KD', role='method',
+         config='configs/distill/heatmap-feature-kd_centerpoint-'
+         'pillar016-4x_1xb2-cpu_synthetic-kitti-3d-3class.py'),
     dict(name='teacher', role='teacher',
          config=_cp + 'centerpoint_pillar016_secfpn_1xb2-cpu_synthetic-'
          'kitti-3d-3class.py',

@@ -39,9 +39,14 @@ def test_centerpoint_heatmap_kd_step():
     from helpers import config_path
     from mmdet3d.registry import MODELS
     from test_models.test_distillers.test_distiller3d import batch, points
-    cfg = Config.fromfile(config_path(
+    heatmap_only = Config.fromfile(config_path(
         'distill/heatmap-kd_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
         'kitti-3d-3class.py'))
+    assert set(heatmap_only.distiller.distill_losses) == {
+        'loss_kd_heatmap0', 'loss_kd_heatmap1'}
+    cfg = Config.fromfile(config_path(
+        'distill/heatmap-feature-kd_centerpoint-pillar016-4x_1xb2-cpu_'
+        'synthetic-kitti-3d-3class.py'))
     cfg.teacher_ckpt = None
     # an untrained teacher's heatmaps sit near sigmoid(-2.19) = 0.10
     cfg.distiller.distill_losses.loss_kd_neck.threshold = 0.05
