@@ -6,7 +6,8 @@ allow-lists the types mmengine checkpoints
 need for weights-only loading, caches mmdet3d's compiled numba kernels (KITTI
 evaluation, object noise / sampling) across processes
 (``distill3d.utils.numba_cache``) and spconv's algorithm descriptions
-(``distill3d.utils.spconv_cache``), makes data
+(``distill3d.utils.spconv_cache``), formats each config text with yapf
+once per process (``distill3d.utils.config_format_cache``), makes data
 pipeline errors name the sample's files
 (``distill3d.datasets.file_errors``) and registers distill3d's modules in
 mmdet3d's registries.
@@ -17,11 +18,13 @@ from .utils.spconv_cache import enable_spconv_algo_cache
 enable_spconv_algo_cache()
 
 from .cpu_support import enable_cpu_support  # noqa: E402
-from .utils import register_config_scope, register_safe_globals  # noqa: E402
+from .utils import (enable_config_format_cache,  # noqa: E402
+                    register_config_scope, register_safe_globals)
 
 enable_cpu_support()
 register_safe_globals()
 register_config_scope()
+enable_config_format_cache()
 
 from . import datasets, engine, models  # noqa: E402,F401  (registrations)
 
