@@ -66,6 +66,14 @@ LONGEST_MODULES = (
 )
 
 
+def pytest_collection_finish(session):
+    """Exempt the objects the imports made (distill3d, mmdet3d, torch and
+    the test modules) from full garbage collections, as the command-line
+    tools do (``distill3d.utils.freeze_startup_objects``)."""
+    from distill3d.utils import freeze_startup_objects
+    freeze_startup_objects()
+
+
 def pytest_collection_modifyitems(session, config, items):
     """Move the :data:`LONGEST_MODULES` to the front, in that order; the
     other modules and every module's own test order stay as collected."""

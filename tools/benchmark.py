@@ -33,6 +33,7 @@ import distill3d  # noqa: F401  (CPU support, safe globals, registries)
 from mmengine.config import Config
 
 from distill3d.benchmark import ModelSpec, run_benchmark
+from distill3d.utils import freeze_startup_objects
 
 
 def resolve(name: str, paths: list) -> ModelSpec:
@@ -88,6 +89,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    freeze_startup_objects()  # the imports' objects: no full-GC walks
     args = parse_args()
     models = [resolve(item[0], item[1:]) for item in args.model]
     task = args.task or infer_task(models[0].config)

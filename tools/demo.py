@@ -46,6 +46,7 @@ import distill3d  # noqa: F401  (CPU support, safe globals, registries)
 from distill3d.benchmark.pointpillars_demo import (add_run_args, run_demo,
                                                    summary_lines)
 from distill3d.benchmark.study_runs import REPO, log
+from distill3d.utils import freeze_startup_objects
 
 
 def parse_args() -> argparse.Namespace:
@@ -58,6 +59,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def main() -> None:
+    freeze_startup_objects()  # the imports' objects: no full-GC walks
     warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
     args = parse_args()
     start = time.time()

@@ -22,7 +22,8 @@ from mmengine.runner import Runner
 
 from distill3d.apis import (is_distill_config, load_student_checkpoint,
                             student_config)
-from distill3d.utils import set_data_root, use_gloo_on_cpu
+from distill3d.utils import (freeze_startup_objects, set_data_root,
+                            use_gloo_on_cpu)
 
 
 def parse_args() -> argparse.Namespace:
@@ -157,6 +158,7 @@ def build_runner(cfg: Config, checkpoint: str) -> Runner:
 
 
 def main() -> None:
+    freeze_startup_objects()  # the imports' objects: no full-GC walks
     args = parse_args()
     build_runner(build_cfg(args), args.checkpoint).test()
 

@@ -19,7 +19,8 @@ from mmengine.logging import print_log
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
-from distill3d.utils import set_data_root, use_gloo_on_cpu
+from distill3d.utils import (freeze_startup_objects, set_data_root,
+                            use_gloo_on_cpu)
 
 
 def parse_args() -> argparse.Namespace:
@@ -117,6 +118,7 @@ def build_cfg(args: argparse.Namespace) -> Config:
 
 
 def main() -> None:
+    freeze_startup_objects()  # the imports' objects: no full-GC walks
     args = parse_args()
     cfg = build_cfg(args)
     if 'runner_type' not in cfg:

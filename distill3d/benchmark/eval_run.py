@@ -119,6 +119,8 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     import distill3d  # noqa: F401  (CPU support, registries)
+    from distill3d.utils import freeze_startup_objects
+    freeze_startup_objects()  # the imports' objects: no full-GC walks
     args = parse_args()
     result = evaluate_checkpoint(args.config, args.checkpoint, args.task,
                                  args.out, args.data_root, args.num_samples,
