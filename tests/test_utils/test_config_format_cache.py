@@ -38,7 +38,7 @@ def test_memo_gives_mmengines_text_and_formats_each_text_once():
     text = cfg.pretty_text
     assert STATS['misses'] == misses + 1
     assert 'batch_size=7' in text and text != expected
-    # yapf's output: the memo returns it as is (4-space indented source)
+    # the earlier text is not touched, and the new one is valid Python
     assert 'batch_size=7' not in expected
     compile(text, 'config.py', 'exec')
 
