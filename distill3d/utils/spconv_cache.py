@@ -147,14 +147,22 @@ def _load(path: str) -> Dict[str, dict]:
 
 
 def _save(path: str, table: Dict[str, dict]) -> None:
+    tmp = None
     try:
         os.makedirs(osp.dirname(path), exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=osp.dirname(path), suffix='.tmp')
         with os.fdopen(fd, 'w') as f:
             json.dump(table, f)
         os.replace(tmp, path)  # atomic: a reader sees old or new
-    except OSError:
-        pass  # read-only home: every process describes them itself
+        tmp = None
+    except (OSError, TypeError, ValueError):
+        pass  # read-only home, full disk: every process describes them
+    finally:
+        if tmp is not None:  # a failed write leaves no temp file behind
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
 
 
 def enable_spconv_algo_cache(path: Optional[str] = None) -> bool:

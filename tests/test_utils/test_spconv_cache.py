@@ -107,3 +107,17 @@ def test_a_new_process_reads_the_table_and_generates_nothing():
 def test_the_switch_leaves_spconv_alone(monkeypatch):
     monkeypatch.setenv('DISTILL3D_NO_SPCONV_CACHE', '1')
     assert not spconv_cache.enable_spconv_algo_cache()
+
+
+def test_a_failed_write_leaves_no_file(tmp_path, monkeypatch):
+    path = tmp_path / 'table' / 'facts.json'
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(spconv_cache.json, 'dump', full_disk)
+    spconv_cache._save(str(path), {'k': {'a': 1}})  # no error raised
+    assert list((tmp_path / 'table').iterdir()) == []
+    monkeypatch.undo()
+    spconv_cache._save(str(path), {'k': {'a': 1}})
+    assert [p.name for p in (tmp_path / 'table').iterdir()] == ['facts.json']
