@@ -245,6 +245,12 @@ def parse_args() -> argparse.Namespace:
         help="classes of a family share its first class's proportions and "
         'differ in discrete kinds only (primitive, part counts): '
         'fine-grained')
+    so.add_argument(
+        '--subtypes',
+        type=int,
+        default=sd2.subtypes,
+        help='distinct prototypes per class (each class a mixture of '
+        'shapes; needs --min-separation > 0) (default: %(default)s)')
     for p in (mn, so):
         p.add_argument(
             '--jitter',
@@ -289,7 +295,8 @@ def create_classification(args: argparse.Namespace) -> None:
             num_augment=args.num_augment,
             jitter=args.jitter,
             min_separation=args.min_separation,
-            shared_proportions=args.shared_proportions)
+            shared_proportions=args.shared_proportions,
+            subtypes=args.subtypes)
         stats = create_scanobjectnn_dataset(args.out_dir, args.seed, cfg)
         for variant, files in stats['files'].items():
             print_log(

@@ -184,9 +184,15 @@ def test_shared_proportions_make_classes_differ_in_parts_only():
     assert protos[0] == plain[0] and protos[3] == plain[3]
 
 
-def test_cli_passes_the_class_options(tmp_path, monkeypatch):
+@pytest.mark.parametrize('option,key,value', [
+    ('--shared-proportions', 'shared_proportions', True),
+    ('--subtypes=2', 'subtypes', 2),
+])
+def test_cli_passes_the_class_options(tmp_path, monkeypatch, option, key,
+                                      value):
     """tools/create_synthetic_data.py scanobjectnn --min-separation
-    --shared-proportions reach the generator (its settings file)."""
+    --shared-proportions / --subtypes reach the generator (its settings
+    file)."""
     import json
     import runpy
     import sys
@@ -196,11 +202,79 @@ def test_cli_passes_the_class_options(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, 'argv', [
         'create_synthetic_data.py', 'scanobjectnn', '--out-dir', out,
         '--num-train', '1', '--num-test', '1', '--min-separation', '0.45',
-        '--shared-proportions'
+        option
     ])
     runpy.run_path(osp.join(REPO, 'tools', 'create_synthetic_data.py'),
                    run_name='__main__')
     with open(osp.join(out, 'synthetic_settings.json')) as f:
         settings = json.load(f)
     assert settings['min_separation'] == 0.45
-    assert settings['shared_proportions'] is True
+    assert settings[key] == value
+
+
+def test_subtypes_make_every_class_a_separated_mixture():
+    """Each class gets K prototypes of its family; subtype 0 is the
+    class's one-prototype draw; no two prototypes (same class or not) lie
+    closer than min_separation; nonsense settings are refused."""
+    import warnings
+
+    from distill3d.datasets.synthetic.scanobjectnn import SCANOBJECTNN_CLASSES
+    from distill3d.datasets.synthetic.shapes import (family_of,
+                                                      make_class_subtypes,
+                                                      make_prototypes,
+                                                      prototype_separation)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # every prototype finds its margin
+        classes = make_class_subtypes(SCANOBJECTNN_CLASSES, 104729, 3, 0.45)
+    single = make_prototypes(SCANOBJECTNN_CLASSES, 104729,
+                             min_separation=0.45)
+    assert [subtypes[0] for subtypes in classes] == single
+    flat = []
+    for i, subtypes in enumerate(classes):
+        assert len(subtypes) == 3
+        for proto in subtypes:
+            assert proto.name == SCANOBJECTNN_CLASSES[i]
+            assert proto.family == family_of(proto.name, i)
+            flat.append(proto)
+    assert len({repr(p) for p in flat}) == 45  # all distinct
+    nearest = min(prototype_separation(p, q) for a, p in enumerate(flat)
+                  for q in flat[a + 1:])
+    assert nearest >= 0.45
+    assert make_class_subtypes(SCANOBJECTNN_CLASSES, 104729, 1, 0.45) == \
+        [[p] for p in single]
+    with pytest.raises(ValueError, match='subtypes must be'):
+        make_class_subtypes(SCANOBJECTNN_CLASSES, 0, 0, 0.45)
+    with pytest.raises(ValueError, match='min_separation > 0'):
+        make_class_subtypes(SCANOBJECTNN_CLASSES, 0, 2, 0.)
+
+
+def test_subtypes_assign_objects_in_turn(tmp_path):
+    """Object i of a class is an instance of subtype i % K: with K = 2 the
+    even objects are the ones of the one-prototype set (same prototype,
+    same random stream) and the odd ones are not."""
+    from distill3d.datasets.synthetic.scanobjectnn import (
+        ScanObjectNNSynthConfig, create_scanobjectnn_dataset)
+
+    def objects(subtypes):
+        root = str(tmp_path / f'k{subtypes}')
+        create_scanobjectnn_dataset(root, seed=0, cfg=ScanObjectNNSynthConfig(
+            variants=('OBJ_ONLY', ), num_train=2, num_test=1,
+            min_separation=0.45, subtypes=subtypes,
+            classes=('chair', 'sofa', 'bed')))
+        with h5py.File(osp.join(
+                root, 'main_split_nobg/training_objectdataset.h5')) as f:
+            return f['data'][:], f['label'][:]
+
+    one, labels = objects(1)
+    two, labels2 = objects(2)
+    np.testing.assert_array_equal(labels, labels2)
+    index = np.concatenate([np.arange((labels == c).sum()) for c in
+                            range(3)])  # object number within its class
+    assert (index % 2 == 1).any()
+    for k in range(len(labels)):
+        same = np.array_equal(one[k], two[k])
+        assert same == (index[k] % 2 == 0), (k, labels[k], index[k])
+    with pytest.raises(ValueError, match='shared_proportions'):
+        create_scanobjectnn_dataset(
+            str(tmp_path / 'bad'), cfg=ScanObjectNNSynthConfig(
+                min_separation=0.45, subtypes=2, shared_proportions=True))

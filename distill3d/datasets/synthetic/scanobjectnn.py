@@ -42,8 +42,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .shapes import (Part, make_prototypes, sample_instance,
-                     sample_surface)
+from .shapes import (Part, make_class_subtypes, make_prototypes,
+                     sample_instance, sample_surface)
 
 #: ScanObjectNN's 15 classes in label order.
 SCANOBJECTNN_CLASSES = ('bag', 'bin', 'box', 'cabinet', 'chair', 'desk',
@@ -105,6 +105,14 @@ class ScanObjectNNSynthConfig:
             set that takes shape details to tell apart; use it with
             ``min_separation`` > 0, else two classes may come out
             identical. Defaults to False.
+        subtypes (int): Prototypes per class
+            (:func:`~distill3d.datasets.synthetic.shapes.make_class_subtypes`):
+            object ``i`` of a class is an instance of its subtype
+            ``i % subtypes``, so each split holds every subtype about
+            equally. More than 1 makes every class a mixture of distinct
+            shapes (more capacity to recognise); needs ``min_separation``
+            > 0 and excludes ``shared_proportions``. Defaults to 1 (the
+            data of earlier studies).
     """
     variants: Sequence[str] = ('OBJ_BG', )
     num_train: int = 16
@@ -115,6 +123,7 @@ class ScanObjectNNSynthConfig:
     classes: Sequence[str] = SCANOBJECTNN_CLASSES
     min_separation: float = 0.
     shared_proportions: bool = False
+    subtypes: int = 1
 
 
 def _view_cull(points: np.ndarray, normals: np.ndarray,
@@ -228,18 +237,26 @@ def create_scanobjectnn_dataset(
     for variant in cfg.variants:
         variant_file(variant, 'train')  # validate early
     classes = list(cfg.classes)
-    protos = make_prototypes(classes, seed + 104729,
-                             min_separation=cfg.min_separation,
-                             shared_proportions=cfg.shared_proportions)
+    if cfg.subtypes > 1:
+        if cfg.shared_proportions:
+            raise ValueError('ScanObjectNNSynthConfig: subtypes > 1 and '
+                             'shared_proportions cannot be combined')
+        protos = make_class_subtypes(classes, seed + 104729, cfg.subtypes,
+                                     cfg.min_separation)
+    else:
+        protos = [[proto] for proto in make_prototypes(
+            classes, seed + 104729, min_separation=cfg.min_separation,
+            shared_proportions=cfg.shared_proportions)]
     count_rng = np.random.default_rng([seed, 31])
     counts = dict(train=_class_counts(cfg.num_train, len(classes), count_rng),
                   test=_class_counts(cfg.num_test, len(classes), count_rng))
     scans: Dict[str, List[Tuple[int, np.ndarray, np.ndarray, int]]] = dict(
         train=[], test=[])
     for split, split_id in (('train', 0), ('test', 1)):
-        for label, proto in enumerate(protos):
+        for label, subtypes in enumerate(protos):
             for i in range(int(counts[split][label])):
                 rng = np.random.default_rng([seed, split_id, label, i])
+                proto = subtypes[i % len(subtypes)]
                 obj, bg, _ = _scan_object(proto, rng, cfg)
                 scans[split].append((label, obj, bg, i))
     files: Dict[str, Dict[str, Tuple[str, int]]] = {}
