@@ -79,3 +79,27 @@ def val_metrics(runner) -> dict:
     })
     assert out, 'the training did not validate'
     return out
+
+
+def random_checkpoints(models, out_dir: str) -> dict:
+    """Save freshly initialised models as checkpoints.
+
+    Args:
+        models: ``(name, model_cfg, seed)`` triples (mmdet3d model dicts).
+        out_dir (str): Where ``<name>.pth`` are written.
+
+    Returns:
+        dict: name -> checkpoint path (``{'state_dict': ...}``).
+    """
+    import torch
+    from mmdet3d.registry import MODELS
+    from mmdet3d.utils import register_all_modules
+    register_all_modules()
+    ckpts = {}
+    for name, model_cfg, seed in models:
+        torch.manual_seed(seed)
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+        ckpts[name] = osp.join(str(out_dir), f'{name}.pth')
+        torch.save(dict(state_dict=model.state_dict()), ckpts[name])
+    return ckpts

@@ -26,14 +26,14 @@ import json
 
 import distill3d  # noqa: F401  (CPU support, safe globals, registries)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 from distill3d.benchmark.feature_gap import (confident_mask, feature_gap,
                                              random_mask)
-from distill3d.engine import build_distill_cfg
-from distill3d.utils import load_student_weights, set_data_root
+from distill3d.engine import load_analysis_cfg
+from distill3d.utils import load_student_weights
 
 
 def parse_args() -> argparse.Namespace:
@@ -90,16 +90,8 @@ def _features(model, batches, keys) -> dict:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    cfg.teacher_ckpt = args.teacher_ckpt
-    cfg = build_distill_cfg(cfg)
-    cfg.work_dir = args.work_dir
-    cfg.log_level = 'WARNING'
-    cfg.launcher = 'none'
+    cfg = load_analysis_cfg(args.config, args.work_dir, args.data_root,
+                            args.cfg_options, args.teacher_ckpt)
     val = cfg.val_dataloader
     val.batch_size, val.num_workers, val.persistent_workers = 1, 0, False
     runner = RUNNERS.build(cfg)

@@ -20,13 +20,13 @@ import json
 
 import distill3d  # noqa: F401  (CPU support, safe globals, registries)
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.model import is_model_wrapper
 from mmengine.registry import RUNNERS
 
 from distill3d.benchmark.grad_ratio import format_ratios, kd_gradient_ratios
-from distill3d.engine import build_distill_cfg
-from distill3d.utils import load_student_weights, set_data_root
+from distill3d.engine import load_analysis_cfg
+from distill3d.utils import load_student_weights
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,19 +46,10 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     torch.manual_seed(args.seed)
-    cfg = Config.fromfile(args.config)
-    if args.data_root:
-        set_data_root(cfg, args.data_root)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    if args.teacher_ckpt:
-        cfg.teacher_ckpt = args.teacher_ckpt
-    cfg = build_distill_cfg(cfg)
+    cfg = load_analysis_cfg(args.config, args.work_dir, args.data_root,
+                            args.cfg_options, args.teacher_ckpt)
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
-    cfg.work_dir = args.work_dir
-    cfg.log_level = 'WARNING'
-    cfg.launcher = 'none'
     runner = RUNNERS.build(cfg)
     model = runner.model
     distiller = model.module if is_model_wrapper(model) else model

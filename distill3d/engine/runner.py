@@ -71,6 +71,44 @@ def build_distill_cfg(cfg: Config) -> Config:
     return cfg
 
 
+
+def load_analysis_cfg(config: str,
+                      work_dir: str,
+                      data_root: Optional[str] = None,
+                      cfg_options: Optional[dict] = None,
+                      teacher_ckpt: Optional[str] = None) -> Config:
+    """A distillation config prepared for an analysis tool (no training).
+
+    Loads ``config``, points it at ``data_root``, merges ``cfg_options``,
+    sets ``teacher_ckpt`` when given and wraps the model into the
+    distiller (:func:`build_distill_cfg`); the runner built from it logs
+    warnings only and runs in one process.
+
+    Args:
+        config (str): A distillation config file.
+        work_dir (str): The runner's work dir.
+        data_root (str, optional): Replaces the config's data root.
+        cfg_options (dict, optional): ``--cfg-options`` to merge.
+        teacher_ckpt (str, optional): Replaces the config's teacher
+            checkpoint.
+
+    Returns:
+        Config: The config to build the Runner from.
+    """
+    from distill3d.utils import set_data_root
+    cfg = Config.fromfile(config)
+    if data_root:
+        set_data_root(cfg, data_root)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    if teacher_ckpt:
+        cfg.teacher_ckpt = teacher_ckpt
+    cfg = build_distill_cfg(cfg)
+    cfg.work_dir = work_dir
+    cfg.log_level = 'WARNING'
+    cfg.launcher = 'none'
+    return cfg
+
 @RUNNERS.register_module()
 class Distill3DRunner(Runner):
     """mmengine's Runner, with the model wrapped by the config's distiller.

@@ -4,10 +4,9 @@ import os.path as osp
 import runpy
 import sys
 
-import torch
 from mmengine.config import Config
 
-from helpers import REPO
+from helpers import REPO, random_checkpoints
 
 CONFIG = osp.join(REPO, 'configs', 'distill',
                   'fitnets_pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-'
@@ -15,19 +14,11 @@ CONFIG = osp.join(REPO, 'configs', 'distill',
 
 
 def test_feature_gap_cli(synthetic_kitti, tmp_path, monkeypatch):
-    from mmdet3d.registry import MODELS
-    from mmdet3d.utils import register_all_modules
-    register_all_modules()
     cfg = Config.fromfile(CONFIG)
     teacher_cfg = Config.fromfile(cfg.teacher_cfg)
-    ckpts = {}
-    for name, model_cfg, seed in (('teacher', teacher_cfg.model, 0),
-                                  ('a', cfg.model, 1), ('b', cfg.model, 2)):
-        torch.manual_seed(seed)
-        model = MODELS.build(model_cfg)
-        model.init_weights()
-        ckpts[name] = str(tmp_path / f'{name}.pth')
-        torch.save(dict(state_dict=model.state_dict()), ckpts[name])
+    ckpts = random_checkpoints((('teacher', teacher_cfg.model, 0),
+                                ('a', cfg.model, 1), ('b', cfg.model, 2)),
+                               tmp_path)
     out = tmp_path / 'gap.json'
     monkeypatch.setattr(sys, 'argv', [
         'feature_gap.py', CONFIG, '--teacher-ckpt', ckpts['teacher'],
