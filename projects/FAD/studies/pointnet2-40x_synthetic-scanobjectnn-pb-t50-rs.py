@@ -83,6 +83,16 @@ rows = [
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
          cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 100.0})),
+    # between the two: a dose pilot on the 4-subtype set (seed 0) for a
+    # ratio of about 0.1-0.3 of the CE gradient
+    dict(name='+ FAD (standardised, R1, lambda 10)', role='method',
+         config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 10.0})),
+    dict(name='+ FAD (standardised, R1, lambda 30)', role='method',
+         config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 30.0})),
     dict(name='+ FAD (standardised, R1, paired)', role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
