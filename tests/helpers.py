@@ -60,8 +60,6 @@ def cpu_runner_cfg(config: str, data_root: str, work_dir: str,
     return cfg
 
 
-
-
 def val_metrics(runner) -> dict:
     """The metrics of the validation the last ``runner.train()`` ran.
 

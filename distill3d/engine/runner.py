@@ -71,7 +71,6 @@ def build_distill_cfg(cfg: Config) -> Config:
     return cfg
 
 
-
 def load_analysis_cfg(config: str,
                       work_dir: str,
                       data_root: Optional[str] = None,
@@ -108,6 +107,7 @@ def load_analysis_cfg(config: str,
     cfg.log_level = 'WARNING'
     cfg.launcher = 'none'
     return cfg
+
 
 @RUNNERS.register_module()
 class Distill3DRunner(Runner):

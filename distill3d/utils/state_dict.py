@@ -43,7 +43,6 @@ def state_dict_mismatch(own: Mapping[str, Tensor],
         ])
 
 
-
 def load_student_weights(distiller: nn.Module, path: str) -> None:
     """Load a student checkpoint into a distiller's ``student``.
 
