@@ -93,6 +93,23 @@ rows = [
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
          cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 30.0})),
+    # the dose pilot's lambda 10 (grad_ratio_adv 0.07-0.10; lambda 30:
+    # 0.22-0.42 and -5 OA) with the class-conditional discriminator, and
+    # with the logit-KD term at T=1 (the control that helps on the t40
+    # set) in the same run
+    dict(name='+ FAD (standardised, R1, lambda 10, class-conditional)',
+         role='method',
+         config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{
+             _loss + 'loss_weight': 10.0,
+             _loss + 'condition': 'teacher',
+             _loss + 'teacher_context': 'head.fc_cls'})),
+    dict(name='+ FAD (standardised, R1, lambda 10) + logit KD (T=1)',
+         role='method',
+         config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 10.0})),
     dict(name='+ FAD (standardised, R1, paired)', role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',

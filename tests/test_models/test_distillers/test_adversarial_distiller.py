@@ -188,6 +188,7 @@ def test_predict_runs_student_and_export_has_student_only():
     'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-modelnet40.py',
     'logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-modelnet40.py',
     'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-scanobjectnn.py',
+    'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-scanobjectnn.py',
     'fad_pointnet2-ssg-40x_1xb24-200e_modelnet40.py',
 ])
 def test_project_configs_build(name):
