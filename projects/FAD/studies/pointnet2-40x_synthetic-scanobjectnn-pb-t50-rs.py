@@ -105,6 +105,16 @@ rows = [
              _loss + 'loss_weight': 10.0,
              _loss + 'condition': 'teacher',
              _loss + 'teacher_context': 'head.fc_cls'})),
+    # tools/fad_probe.py on the lambda-10 run: the discriminator tells
+    # teacher from student features (accuracy 0.96) by a margin of 0.03
+    # logits only, the generator loss at its chance floor (0.702 vs ln 2);
+    # its R1 penalty (gamma 1) on unit-norm features may be what holds the
+    # margin down: the same with gamma 0.01
+    dict(name='+ FAD (standardised, R1 0.01, lambda 10)', role='method',
+         config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 10.0,
+                                      _loss + 'r1_gamma': 0.01})),
     dict(name='+ FAD (standardised, R1, lambda 10) + logit KD (T=1)',
          role='method',
          config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
