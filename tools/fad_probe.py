@@ -77,15 +77,15 @@ def main() -> None:
         data = distiller.data_preprocessor(batch, False)
         with torch.no_grad():
             distiller(**data, mode='loss')
+        # the step's features and condition, as the loss cached them for
+        # its discriminator update; _disc conditions when the term does
         fake_feat, real_feat = loss._pair
-        cond = loss._cond
         student = loss._prep(fake_feat).requires_grad_(True)
         teacher = loss._prep(real_feat)
-        args_d = () if cond is None else (cond, )
-        fake = loss.discriminator(student, *args_d).reshape(-1)
+        fake = loss._disc(student).reshape(-1)
         grad, = torch.autograd.grad(fake.sum(), student)
         with torch.no_grad():
-            real = loss.discriminator(teacher, *args_d).reshape(-1)
+            real = loss._disc(teacher).reshape(-1)
         loss.clear()
         parts['real'].append(real.detach())
         parts['fake'].append(fake.detach())
