@@ -2,7 +2,7 @@
 """Distiller with adversarial terms: alternating student / discriminator
 updates (FAD)."""
 from collections import OrderedDict
-from typing import Dict, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 from mmengine.optim import OptimWrapper, OptimWrapperDict
@@ -53,6 +53,14 @@ class AdversarialDistiller3D(Distiller3D):
     student's recorded feature (before the adapter) divided by the norm of
     the student's task losses' gradient there (no extra update; one
     backward pass per part on the retained graph).
+
+    A term with ``target_grad_ratio > 0`` gets an adaptive weight: every
+    student step, before the update, the weight of its ``adv`` part is set
+    to the one that makes that ratio equal ``target_grad_ratio`` (the same
+    two gradient norms, detached; at most the term's ``max_loss_weight``)
+    and logged as ``<term>.adv_weight``. ``kd_weight_scale`` (warm-up,
+    stop) still multiplies the term. Under DDP each rank sets its own
+    weight from its own batch before the gradients are averaged.
 
     Args:
         disc_steps (int): Discriminator updates per student update (on the
@@ -182,6 +190,7 @@ class AdversarialDistiller3D(Distiller3D):
             finally:
                 for disc in discriminators:
                     disc.requires_grad_(True)
+        self.adapt_weights(losses)
         parsed, log_vars = self.parse_losses(losses)
         if self.grad_ratio_interval and \
                 self._steps % self.grad_ratio_interval == 0:
@@ -206,12 +215,76 @@ class AdversarialDistiller3D(Distiller3D):
             dict[str, Tensor]: ``grad_ratio_<part>`` (suffixed with the
             term when there are several adversarial terms).
         """
+        terms = {n: t for n, t in self.adversarial_terms().items()
+                 if getattr(t, 'parts', None)}
+        out: Dict[str, Tensor] = OrderedDict()
+        norms = self._feature_grad_norms(losses, terms)
+        for name, (task_norm, parts) in norms.items():
+            suffix = '' if len(terms) == 1 else '_' + name[len('loss_kd_'):]
+            for part, norm in parts.items():
+                ratio = norm / task_norm.clamp_min(1e-12) \
+                    if task_norm is not None else norm.new_tensor(
+                        float('inf'))
+                out[f'grad_ratio_{part}{suffix}'] = ratio.detach()
+        return out
+
+    def adapt_weights(self, losses: Dict[str, Tensor]) -> None:
+        """Set the adaptive weight of each term with ``target_grad_ratio``.
+
+        The weight of the term's ``adv`` part becomes ``target_grad_ratio *
+        |g_task| / |g_adv / loss_weight|`` (at most ``max_loss_weight``),
+        with ``g`` the gradients at the student's recorded feature; the
+        term's entry in ``losses``, its ``parts['adv']`` and its logged
+        ``adv`` are rescaled in place, ``<term>.adv_weight`` is added.
+
+        Args:
+            losses (dict): This step's losses, graph kept (before the
+                update); changed in place.
+        """
+        terms = {n: t for n, t in self.adversarial_terms().items()
+                 if getattr(t, 'target_grad_ratio', 0) > 0
+                 and 'adv' in getattr(t, 'parts', {})}
+        if not terms or self.kd_weight_scale == 0:
+            return
+        norms = self._feature_grad_norms(losses, terms, parts=('adv', ))
+        for name, (task_norm, parts) in norms.items():
+            loss = terms[name]
+            if task_norm is None:
+                continue
+            adv = loss.parts['adv']
+            weight = (loss.target_grad_ratio * loss.loss_weight * task_norm /
+                      parts['adv'].clamp_min(1e-12)).clamp(
+                          max=loss.max_loss_weight).detach()
+            scale = weight / loss.loss_weight
+            losses[name] = losses[name] + (scale - 1) * adv * \
+                self.kd_weight_scale
+            loss.parts['adv'] = adv * scale
+            short = name[len('loss_'):]
+            loss.log_vars['adv'] = loss.parts['adv'].detach()
+            losses[f'{short}.adv'] = loss.log_vars['adv']
+            losses[f'{short}.adv_weight'] = weight
+
+    def _feature_grad_norms(self, losses: Dict[str, Tensor],
+                            terms: Dict[str, nn.Module],
+                            parts: Optional[Tuple[str, ...]] = None
+                            ) -> Dict[str, tuple]:
+        """Gradient norms of the task losses and of the terms' parts at
+        each term's student feature (before the adapter).
+
+        Args:
+            losses (dict): This step's losses, graph kept.
+            terms (dict): ``{term name: loss}`` with ``parts``.
+            parts (tuple[str], optional): Only these parts; all when None.
+
+        Returns:
+            dict[str, tuple]: ``{term name: (task norm or None, {part:
+            norm})}``; empty without a task loss in the graph; a term
+            whose feature is not in the graph is left out.
+        """
         task = [v for k, v in losses.items()
                 if 'loss' in k and not k.startswith(('loss_kd_', 'teacher_'))
                 and isinstance(v, Tensor) and v.requires_grad]
-        out: Dict[str, Tensor] = OrderedDict()
-        terms = {n: t for n, t in self.adversarial_terms().items()
-                 if getattr(t, 'parts', None)}
+        out: Dict[str, tuple] = OrderedDict()
         if not task or not terms:
             return out
         task_loss = sum(task)
@@ -223,16 +296,16 @@ class AdversarialDistiller3D(Distiller3D):
             feat = rec.tensor
             g_task, = torch.autograd.grad(task_loss, feat, retain_graph=True,
                                           allow_unused=True)
-            task_norm = g_task.norm() if g_task is not None else None
-            suffix = '' if len(terms) == 1 else '_' + name[len('loss_kd_'):]
+            norms = {}
             for part, value in loss.parts.items():
+                if parts is not None and part not in parts:
+                    continue
                 g, = torch.autograd.grad(value, feat, retain_graph=True,
                                          allow_unused=True)
-                norm = g.norm() if g is not None else feat.new_zeros(())
-                ratio = norm / task_norm.clamp_min(1e-12) \
-                    if task_norm is not None else norm.new_tensor(
-                        float('inf'))
-                out[f'grad_ratio_{part}{suffix}'] = ratio.detach()
+                norms[part] = g.norm() if g is not None \
+                    else feat.new_zeros(())
+            out[name] = (g_task.norm() if g_task is not None else None,
+                         norms)
         return out
 
     def _update_discriminators(self, wrapper: OptimWrapper,

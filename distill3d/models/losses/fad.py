@@ -39,7 +39,15 @@ student no useful gradient (issue "FAD that measurably helps"):
   on the normalised features), as MEAL's similarity loss or AFD's KL;
 - ``condition='teacher'``: a projection discriminator conditioned on the
   teacher's class probabilities for the sample (as Xu et al.'s
-  conditional discriminator on logits), another per-sample tie.
+  conditional discriminator on logits), another per-sample tie;
+- ``target_grad_ratio``: an adaptive weight (the adaptive GAN weight of
+  Esser et al., CVPR 2021, "Taming Transformers", there taken at the
+  decoder's last layer, here at the student's recorded feature): each
+  student step the distiller sets the adversarial part's weight so that
+  its gradient norm at the student's feature is this share of the task
+  losses' gradient norm there. A fixed ``loss_weight`` cannot hold that
+  share: it moves with the discriminator's strength (measured 0.003 to
+  47 across weights and R1 gammas on the FAD study).
 """
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
@@ -215,6 +223,16 @@ class FeatureAdversarialLoss(nn.Module):
             fills in ``discriminator.num_classes`` from their width), so
             a student feature must look like the teacher's for that
             sample's class. Defaults to 'none'.
+        target_grad_ratio (float): If > 0, :class:`AdversarialDistiller3D`
+            replaces ``loss_weight`` in every student step by the weight
+            that makes the adversarial part's gradient norm at the
+            student's feature (before the adapter) ``target_grad_ratio``
+            times the task losses' (detached, at most ``max_loss_weight``;
+            logged as ``<term>.adv_weight``). 0 keeps ``loss_weight``
+            fixed. Defaults to 0.
+        max_loss_weight (float): Upper bound of the adaptive weight (a
+            discriminator whose gradient vanishes must not get an
+            unbounded weight). Defaults to 1e4.
     """
 
     #: the distiller alternates student and discriminator updates
@@ -231,7 +249,9 @@ class FeatureAdversarialLoss(nn.Module):
                  instance_noise: float = 0.,
                  paired_weight: float = 0.,
                  paired_loss: str = 'mse',
-                 condition: str = 'none') -> None:
+                 condition: str = 'none',
+                 target_grad_ratio: float = 0.,
+                 max_loss_weight: float = 1e4) -> None:
         super().__init__()
         if condition not in CONDITIONS:
             raise ValueError(f'condition must be one of {CONDITIONS}, got '
@@ -247,9 +267,15 @@ class FeatureAdversarialLoss(nn.Module):
         if paired_loss not in PAIRED_LOSSES:
             raise ValueError(f'paired_loss must be one of {PAIRED_LOSSES}, '
                              f'got {paired_loss!r}')
-        if min(r1_gamma, instance_noise, paired_weight) < 0:
-            raise ValueError('r1_gamma, instance_noise and paired_weight '
-                             'must be >= 0')
+        if min(r1_gamma, instance_noise, paired_weight,
+               target_grad_ratio) < 0:
+            raise ValueError('r1_gamma, instance_noise, paired_weight and '
+                             'target_grad_ratio must be >= 0')
+        if target_grad_ratio > 0 and not (loss_weight > 0 and
+                                          max_loss_weight > 0):
+            raise ValueError('target_grad_ratio needs loss_weight > 0 and '
+                             'max_loss_weight > 0 (the adaptive weight '
+                             'rescales the weighted adversarial part)')
         disc = dict(discriminator or dict(type='FeatureDiscriminator'))
         if in_channels is None and 'in_channels' not in disc:
             raise ValueError('FeatureAdversarialLoss needs in_channels (the '
@@ -265,6 +291,8 @@ class FeatureAdversarialLoss(nn.Module):
         self.paired_weight = paired_weight
         self.paired_loss = paired_loss
         self.condition = condition
+        self.target_grad_ratio = target_grad_ratio
+        self.max_loss_weight = max_loss_weight
         #: a conditional term reads the teacher's logits (teacher_context)
         self.takes_context = condition != 'none'
         self.discriminator = MODELS.build(disc)

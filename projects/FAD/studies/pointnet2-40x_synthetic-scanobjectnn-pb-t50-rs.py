@@ -122,6 +122,15 @@ rows = [
          'scanobjectnn.py',
          cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 0.1,
                                       _loss + 'r1_gamma': 0.01})),
+    # a fixed weight cannot hold grad_ratio_adv in the 0.05-0.3 window
+    # (0.003 at lambda 0.1, 21-47 at lambda 10 with gamma 0.01): the
+    # adaptive weight holds it at 0.1 every step, with the discriminator
+    # that has a margin (gamma 0.01)
+    dict(name='+ FAD (standardised, R1 0.01, adaptive 0.1)', role='method',
+         config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{_loss + 'r1_gamma': 0.01,
+                                      _loss + 'target_grad_ratio': 0.1})),
     dict(name='+ FAD (standardised, R1, lambda 10) + logit KD (T=1)',
          role='method',
          config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'

@@ -282,3 +282,55 @@ def test_class_conditional_fad_through_the_distiller():
                 type='FeatureAdversarialLoss', student='neck',
                 teacher='neck', adapter=dict(type='ChannelAdapter'),
                 condition='teacher')))
+
+
+def test_adaptive_weight_holds_the_gradient_ratio():
+    """target_grad_ratio: each student step the adversarial part's weight
+    is set so that its gradient at the student's feature is that share of
+    the task gradient (grad_ratio_adv then reads the target); the weight
+    is logged, bounded by max_loss_weight, and the update uses it."""
+    distiller = _distiller(grad_ratio_interval=1, distill_losses=dict(
+        loss_kd_fad=dict(
+            type='FeatureAdversarialLoss', student='neck', teacher='neck',
+            adapter=dict(type='ChannelAdapter', act=False),
+            normalize='standardize', r1_gamma=1.0,
+            discriminator=dict(type='FeatureDiscriminator'),
+            target_grad_ratio=0.2)))
+    fad = distiller.distill_losses['loss_kd_fad']
+    distiller.train()
+    optim = _optim(distiller, lr=1e-3)
+    logs = [distiller.train_step(_batch(), optim) for _ in range(3)]
+    for log in logs:
+        assert log['grad_ratio_adv'].item() == pytest.approx(0.2, rel=1e-4)
+        # the summed term is the adapted one (no paired part here)
+        assert log['loss_kd_fad'].item() == pytest.approx(
+            log['kd_fad.adv'].item(), rel=1e-5)
+    # direct computation: weight = target * |g_task| / |g_raw|
+    data = distiller.data_preprocessor(_batch(), True)
+    distiller.discriminator_modules()['loss_kd_fad'].requires_grad_(False)
+    losses = distiller(**data, mode='loss')
+    feat = distiller._student_recorders[
+        distiller._terms[0].student.key].record.tensor
+    task = sum(v for k, v in losses.items() if k.startswith('loss_cls'))
+    g_task, = torch.autograd.grad(task, feat, retain_graph=True)
+    g_raw, = torch.autograd.grad(fad.parts['adv'] / fad.loss_weight, feat,
+                                 retain_graph=True)
+    raw = losses['loss_kd_fad'].item() / fad.loss_weight
+    distiller.adapt_weights(losses)
+    expected = 0.2 * g_task.norm() / g_raw.norm()
+    assert losses['kd_fad.adv_weight'].item() == pytest.approx(
+        expected.item(), rel=1e-5)
+    assert losses['loss_kd_fad'].item() == pytest.approx(
+        expected.item() * raw, rel=1e-5)
+    # bounded
+    fad.max_loss_weight = 1e-6
+    losses = distiller(**data, mode='loss')
+    distiller.adapt_weights(losses)
+    assert losses['kd_fad.adv_weight'].item() == pytest.approx(1e-6)
+    from mmdet3d.registry import MODELS
+    with pytest.raises(ValueError, match='target_grad_ratio'):
+        MODELS.build(dict(type='FeatureAdversarialLoss', in_channels=8,
+                          target_grad_ratio=-0.1))
+    with pytest.raises(ValueError, match='loss_weight > 0'):
+        MODELS.build(dict(type='FeatureAdversarialLoss', in_channels=8,
+                          target_grad_ratio=0.1, loss_weight=0.))
