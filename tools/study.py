@@ -44,8 +44,9 @@ def parse_args() -> argparse.Namespace:
                         help="override the spec's seeds")
     parser.add_argument('--rows', nargs='*', metavar='NAME',
                         help='run only these method rows (the plain '
-                        'student and the teacher always run); no NAME: '
-                        'none, i.e. the teacher and the plain student only')
+                        "student, the teacher and the spec's reference "
+                        'row always run); no NAME: none, i.e. the teacher '
+                        'and the plain student only')
     parser.add_argument('--jobs', type=int, choices=[1, 2],
                         help='training processes at once (2: one thread '
                         'each)')

@@ -120,7 +120,9 @@ def collect(study: Config, results: Dict[str, Dict[int, dict]],
     Returns:
         dict: ``metric``, ``rows``, ``paired``, ``teacher_gap``,
         ``eval_noise`` (the schema of the method issues) plus ``gate``,
-        ``vs_teacher``, ``teacher_curve``, ``settings``.
+        ``vs_teacher``, ``vs_reference`` (each method row minus the
+        spec's ``reference`` row, same seeds; empty without one),
+        ``teacher_curve``, ``settings``.
     """
     metric = study.metric
     rows_out, noise_all = [], {m: [] for m in study.metrics}
@@ -164,26 +166,35 @@ def collect(study: Config, results: Dict[str, Dict[int, dict]],
                        study.gate_margin) if teacher else dict(
                            passed=False, gap=None, margin=study.gate_margin,
                            reason='no teacher row: no verdict')
-    paired_out, vs_teacher = [], []
+    paired_out, vs_teacher, vs_reference = [], [], []
+    reference = by_name.get(study.get('reference'))
+
+    def _pair(method: dict, base: dict, m: str) -> dict:
+        pair = paired({s: v[m] for s, v in method['seeds'].items()},
+                      {s: v[m] for s, v in base['seeds'].items()})
+        if not gate_result['passed']:
+            pair['verdict'] = 'refused'
+        noises = [
+            _paired_noise(results[method['name']][int(s)],
+                          results[base['name']][int(s)], m)
+            for s in pair['seeds']
+        ]
+        noises = [n for n in noises if n is not None]
+        return dict(name=method['name'], metric=m,
+                    eval_noise=float(np.mean(noises)) if noises else None,
+                    **pair)
+
     for row in rows_by_role(study, 'method'):
         method = by_name[row['name']]
         if not method['seeds'] or not student['seeds']:
             continue
         for m in study.metrics:
-            pair = paired({s: v[m] for s, v in method['seeds'].items()},
-                          {s: v[m] for s, v in student['seeds'].items()})
-            if not gate_result['passed']:
-                pair['verdict'] = 'refused'
-            noises = [
-                _paired_noise(results[row['name']][int(s)],
-                              results[student['name']][int(s)], m)
-                for s in pair['seeds']
-            ]
-            noises = [n for n in noises if n is not None]
-            paired_out.append(
-                dict(name=row['name'], metric=m,
-                     eval_noise=float(np.mean(noises)) if noises else None,
-                     **pair))
+            paired_out.append(_pair(method, student, m))
+            if reference is not None and reference is not method and \
+                    set(reference['seeds']) & set(method['seeds']):
+                vs_reference.append(
+                    dict(_pair(method, reference, m),
+                         reference=reference['name']))
             if teacher and teacher['seeds']:
                 t_val = next(iter(teacher['seeds'].values()))[m]
                 vt = paired({s: v[m] for s, v in method['seeds'].items()},
@@ -200,6 +211,7 @@ def collect(study: Config, results: Dict[str, Dict[int, dict]],
         },
         gate=gate_result,
         vs_teacher=vs_teacher,
+        vs_reference=vs_reference,
         teacher_curve=curve,
         settings=spec_summary(study))
 

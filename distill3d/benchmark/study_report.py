@@ -20,6 +20,31 @@ def _ci(ci: List[float], sign: bool = False, n: int = 2) -> str:
     return f'[{_f(ci[0], 1, sign)}, {_f(ci[1], 1, sign)}]'
 
 
+#: a method against the reference row: not "helps", but "better"
+REFERENCE_VERDICTS = dict(helps='better', hurts='worse')
+
+
+def _paired_table(title: str, entries: List[dict],
+                  verdict_names: Optional[dict] = None) -> List[str]:
+    """Markdown lines of a paired-difference table."""
+    verdict_names = verdict_names or {}
+    lines = [
+        '', f'## {title}', '',
+        '| method | metric | per-seed differences | mean | 95% CI | '
+        'eval noise of the difference | verdict |',
+        '| --- | --- | --- | ---: | --- | ---: | --- |'
+    ]
+    for p in entries:
+        diffs = ' / '.join(_f(d, 1, True) for d in p['diffs'])
+        verdict = verdict_names.get(p['verdict'], p['verdict'])
+        lines.append(
+            f'| {p["name"]} | {p["metric"]} | {diffs} | '
+            f'{_f(p["mean"], 2, True)} | '
+            f'{_ci(p["ci95"], True, len(p["diffs"]))} | '
+            f'±{_f(p.get("eval_noise"), 2)} | **{verdict}** |')
+    return lines
+
+
 def markdown(study: dict) -> str:
     """The study as a Markdown page (tables, gate, curve, commands)."""
     s = study['settings']
@@ -67,19 +92,13 @@ def markdown(study: dict) -> str:
         cells.append(_f(sum(walls) / len(walls), 0) if walls else '-')
         lines.append('| ' + ' | '.join(cells) + ' |')
     if study['paired']:
-        lines += [
-            '', '## Paired difference to the plain student (same seed)', '',
-            '| method | metric | per-seed differences | mean | 95% CI | '
-            'eval noise of the difference | verdict |',
-            '| --- | --- | --- | ---: | --- | ---: | --- |'
-        ]
-        for p in study['paired']:
-            diffs = ' / '.join(_f(d, 1, True) for d in p['diffs'])
-            lines.append(
-                f'| {p["name"]} | {p["metric"]} | {diffs} | '
-                f'{_f(p["mean"], 2, True)} | '
-                f'{_ci(p["ci95"], True, len(p["diffs"]))} | '
-                f'±{_f(p.get("eval_noise"), 2)} | **{p["verdict"]}** |')
+        lines += _paired_table(
+            'Paired difference to the plain student (same seed)',
+            study['paired'])
+    if study.get('vs_reference'):
+        ref = study['vs_reference'][0]['reference']
+        lines += _paired_table(f'Paired difference to {ref} (same seed)',
+                               study['vs_reference'], REFERENCE_VERDICTS)
     if study.get('vs_teacher'):
         lines += [
             '', '## Distilled student minus teacher (moonshot: >= 0)', '',

@@ -23,11 +23,17 @@ A spec is a small mmengine config (Python file)::
              init_from='student'),   # optional, see below
     ]
     row_schedules = {'teacher': dict(max_epochs=12)}  # optional
+    reference = '+ KD'                # optional, see below
 
 ``row_schedules`` (row name -> schedule keys) overrides the schedule of
 named rows last; a spec that inherits another (``_base_``) uses it to
 change one row's schedule without restating ``rows`` (mmengine replaces a
 list as a whole).
+
+``reference`` names a method row (e.g. the positive control, logit KD)
+that every other method row is also compared with, seed by seed, as with
+the plain student ("is the complex method at least as good as the simple
+one?"); ``--rows`` keeps it like the plain student and the teacher.
 
 ``init_from='student'`` on the teacher row starts the teacher from the
 final checkpoint of the plain student of the teacher's seed (its
@@ -146,13 +152,21 @@ def load_study(path: str,
         if unknown:
             raise StudySpecError(f'{path}: no rows named {sorted(unknown)}; '
                                  f'rows: {[r["name"] for r in cfg.rows]}')
+        keep = set(only_rows) | {cfg.get('reference')}
         cfg.rows = [r for r in cfg.rows
-                    if r['role'] != 'method' or r['name'] in only_rows]
+                    if r['role'] != 'method' or r['name'] in keep]
     names = [r['name'] for r in cfg.rows]
     dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
         raise StudySpecError(f'{path}: row names must be unique, repeated: '
                              f'{dup}')
+    reference = cfg.get('reference')
+    if reference is not None and reference not in [
+            r['name'] for r in cfg.rows if r['role'] == 'method']:
+        raise StudySpecError(
+            f'{path}: reference must name a method row, got {reference!r}; '
+            'method rows: '
+            f"{[r['name'] for r in cfg.rows if r['role'] == 'method']}")
     roles = [r['role'] for r in cfg.rows]
     if roles.count('student') != 1:
         raise StudySpecError(f'{path}: rows need exactly one role='
@@ -227,6 +241,7 @@ def spec_summary(study: Config) -> Dict[str, object]:
         metrics=list(study.metrics),
         seeds=list(study.seeds),
         gate_margin=study.gate_margin,
+        reference=study.get('reference'),
         data=dict(study.data),
         schedule={r['name']: dict(r['schedule'])
                   for r in study.rows},

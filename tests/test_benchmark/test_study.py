@@ -89,6 +89,48 @@ def test_spec_errors_name_the_key(tmp_path):
         ['student', 'teacher']
 
 
+def test_reference_row_is_compared_with_every_other_method(tmp_path):
+    """``reference``: each other method row minus that row, seed by seed,
+    in study.json and study.md; --rows keeps the reference row."""
+    from distill3d.benchmark.study import collect
+    from distill3d.benchmark.study_report import markdown
+    rows = ("dict(name='+ PointDistiller', role='method', "
+            "config='{d}'),\n    dict(name='+ KD', role='method', "
+            "config='{d}'),\n    dict(name='teacher',").format(d=DISTILL)
+    path = _spec(tmp_path / 'ref.py', tmp_path, **{
+        "dict(name='+ PointDistiller', role='method', config='" + DISTILL +
+        "'),\n    dict(name='teacher',": rows,
+        'jobs = 2': "jobs = 2\nreference = '+ KD'"})
+    study = load_study(path, root=REPO, only_rows=['+ PointDistiller'])
+    assert [r['name'] for r in study.rows] == [
+        'student', '+ PointDistiller', '+ KD', 'teacher']
+    values = {'student': [10., 12.], '+ PointDistiller': [13., 14.],
+              '+ KD': [12., 16.], 'teacher': [30.]}
+    results = {
+        name: {seed: dict(metrics={'BEV mAP': v, '3D mAP': v - 5},
+                          noise={'BEV mAP': 1.0, '3D mAP': 1.0})
+               for seed, v in enumerate(vals)}
+        for name, vals in values.items()}
+    stats = collect(study, results, [], {}, {})
+    assert stats['settings']['reference'] == '+ KD'
+    ref = [p for p in stats['vs_reference'] if p['metric'] == 'BEV mAP']
+    assert [p['name'] for p in ref] == ['+ PointDistiller']
+    assert ref[0]['diffs'] == [1.0, -2.0]
+    assert ref[0]['reference'] == '+ KD'
+    assert ref[0]['verdict'] == 'unclear'
+    # against the plain student both are paired as before
+    plain = {p['name']: p['diffs'] for p in stats['paired']
+             if p['metric'] == 'BEV mAP'}
+    assert plain == {'+ PointDistiller': [3.0, 2.0], '+ KD': [2.0, 4.0]}
+    text = markdown(dict(stats, title='t'))
+    assert '## Paired difference to + KD (same seed)' in text
+    assert '| + PointDistiller | BEV mAP | +1.0 / -2.0 | -0.50 |' in text
+    bad = _spec(tmp_path / 'bad_ref.py', tmp_path,
+                **{'jobs = 2': "jobs = 2\nreference = 'teacher'"})
+    with pytest.raises(StudySpecError, match='reference must name a method'):
+        load_study(bad, root=REPO)
+
+
 def test_row_schedules_change_one_row_of_an_inherited_spec(tmp_path):
     base = _spec(tmp_path / 'base.py', tmp_path)
     child = tmp_path / 'child.py'
