@@ -60,7 +60,10 @@ def kd_gradient_ratios(distiller: nn.Module, batches: List[dict]) -> dict:
         the parameter tensors the term reaches: with Adam-like optimizers
         this is what decides who steers those parameters), ``reach``
         (share of the student's parameters the term reaches) and
-        ``cosine`` (with the task gradient), each the median over batches,
+        ``cosine`` (with the task gradient) and ``reach_cosine`` (the
+        same on the parameter tensors the term reaches: a term that
+        cannot reach the head is not diluted by the head's task
+        gradient), each the median over batches,
         plus ``per_batch`` lists.
     """
     distiller.train()
@@ -86,7 +89,7 @@ def kd_gradient_ratios(distiller: nn.Module, batches: List[dict]) -> dict:
             stats = per.setdefault(
                 name,
                 dict(norm=[], ratio=[], reach_ratio=[], reach=[], cosine=[],
-                     value=[]))
+                     reach_cosine=[], value=[]))
             mask = _reached(g, params)
             stats['norm'].append(norm)
             stats['ratio'].append(norm / max(task_norm, 1e-20))
@@ -94,6 +97,9 @@ def kd_gradient_ratios(distiller: nn.Module, batches: List[dict]) -> dict:
                 norm / max(float(g_task[mask].norm()), 1e-20))
             stats['reach'].append(float(mask.float().mean()))
             stats['cosine'].append(cos)
+            stats['reach_cosine'].append(float(
+                torch.dot(g, g_task) /
+                (g.norm() * g_task[mask].norm()).clamp_min(1e-20)))
             stats['value'].append(float(_total(value).detach()))
         distiller.zero_grad(set_to_none=True)
     out: Dict[str, object] = dict(task_norm=statistics.median(task_norms),
@@ -118,6 +124,7 @@ def format_ratios(result: dict, title: Optional[str] = None) -> str:
                      f'{stats["norm"]:.4g}, ratio to task {ratio:.4g} '
                      f'(10^{log10:.1f}); on the {100 * stats["reach"]:.1f}% '
                      f'of parameters it reaches: ratio '
-                     f'{stats["reach_ratio"]:.4g}; cosine with task '
+                     f'{stats["reach_ratio"]:.4g}, cosine '
+                     f'{stats["reach_cosine"]:+.3f}; cosine with task '
                      f'{stats["cosine"]:+.3f}')
     return '\n'.join(lines)

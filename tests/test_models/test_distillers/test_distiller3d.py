@@ -759,6 +759,10 @@ def test_kd_gradient_ratio_scales_with_the_loss_weight():
                                                         rel=1e-3)
     assert 0.9 < ten['loss_kd_cls']['reach'] <= 1.0  # head to PFN
     assert -1 <= ten['loss_kd_cls']['cosine'] <= 1
+    # on the reached tensors: the same dot product over a smaller task norm
+    kd = ten['loss_kd_cls']
+    assert kd['reach_cosine'] == pytest.approx(
+        kd['cosine'] * kd['reach_ratio'] / kd['ratio'], rel=1e-4)
     assert 'loss_kd_cls' in format_ratios(ten)
     # nothing was trained
     for k, v in d.student.named_parameters():
