@@ -14,6 +14,13 @@
 #       --seeds 0 1 2 3 4 --rows '+ logit KD (T=1)' '+ logit KD' --jobs 2
 # (phase 1: the teacher on one core, the five plain students on the other;
 # phase 2: the two controls, seed by seed).
+# This is the study of issue 14 (projects/FAD/results/study.md): the FAD
+# rows were added the same way (--rows '<row>'), and the report is
+#   python tools/study.py <this spec> --report-only --seeds 0 1 2 3 4 \
+#       --rows '+ logit KD' '+ logit KD (T=1)' '+ FAD (v1 defaults)' \
+#       '+ FAD (standardised, R1, lambda 10)' \
+#       '+ FAD (standardised, R1, lambda 10) + logit KD (T=1)' \
+#       --out-dir projects/FAD/results
 _base_ = ['./pointnet2-40x_synthetic-scanobjectnn-pb-t50-rs-64obj-sub4.py']
 row_schedules = {'teacher': dict(max_epochs=40, val_interval=4)}
 # the positive control that helps on this set: every FAD row is also

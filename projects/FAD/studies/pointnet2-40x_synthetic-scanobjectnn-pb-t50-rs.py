@@ -2,7 +2,7 @@
 # hardest variant: partial scans with background, the box shifted by up to
 # 50%, rotated and scaled): does logit KD (the positive control) help, and
 # does FAD? Run with
-#   nice python tools/study.py --out-dir projects/FAD/results \
+#   nice python tools/study.py --out-dir projects/FAD/results/pilots/32obj \
 #       projects/FAD/studies/pointnet2-40x_synthetic-scanobjectnn-pb-t50-rs.py
 # (resumable: rerun the same command). For the real set, set
 # data = dict(type='existing', root='data/scanobjectnn') (the folder that
