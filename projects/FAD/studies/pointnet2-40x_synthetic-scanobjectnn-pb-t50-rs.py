@@ -155,6 +155,18 @@ rows = [
          config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
          cfg_options=dict(_fad_v2, **{_loss + 'loss_weight': 10.0})),
+    # the only FAD variant whose gradient partly agrees with the task's
+    # (class-conditional: cosine +0.33 at the student's parameters) with
+    # the control that helps, in the same run: does it add to logit KD?
+    dict(name='+ FAD (standardised, R1, lambda 10, class-conditional) '
+         '+ logit KD (T=1)',
+         role='method',
+         config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
+         'scanobjectnn.py',
+         cfg_options=dict(_fad_v2, **{
+             _loss + 'loss_weight': 10.0,
+             _loss + 'condition': 'teacher',
+             _loss + 'teacher_context': 'head.fc_cls'})),
     dict(name='+ FAD (standardised, R1, paired)', role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
