@@ -29,9 +29,9 @@ def test_fad_probe_cli(tmp_path, monkeypatch, condition):
                                  tmp_path)['teacher']
     options = {_L + 'normalize': 'standardize', _L + 'adapter.act': False,
                _L + 'r1_gamma': 1.0}
-    if condition == 'teacher':
-        options.update({_L + 'condition': 'teacher',
-                        _L + 'teacher_context': 'head.fc_cls'})
+    options.update({_L + 'condition': condition,
+                    _L + 'teacher_context':
+                    'head.fc_cls' if condition == 'teacher' else None})
     cfg = load_analysis_cfg(CONFIG, str(tmp_path / 'work'), data, options,
                             teacher)
     torch.manual_seed(0)

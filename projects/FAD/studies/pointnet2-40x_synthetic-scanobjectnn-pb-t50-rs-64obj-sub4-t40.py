@@ -19,7 +19,10 @@
 #   python tools/study.py <this spec> --report-only --seeds 0 1 2 3 4 \
 #       --rows '+ logit KD' '+ logit KD (T=1)' '+ FAD (v1 defaults)' \
 #       '+ FAD (standardised, R1, lambda 10)' \
+#       '+ FAD (standardised, R1, lambda 10, class-conditional)' \
 #       '+ FAD (standardised, R1, lambda 10) + logit KD (T=1)' \
+#       '+ FAD (standardised, R1, lambda 10, class-conditional) '\
+#       '+ logit KD (T=1)' \
 #       --out-dir projects/FAD/results
 _base_ = ['./pointnet2-40x_synthetic-scanobjectnn-pb-t50-rs-64obj-sub4.py']
 row_schedules = {'teacher': dict(max_epochs=40, val_interval=4)}

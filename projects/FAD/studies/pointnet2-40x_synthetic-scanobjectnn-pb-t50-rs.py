@@ -45,6 +45,9 @@ cfg_options = {
 bootstrap = dict(num_samples=200, seed=0)
 
 _loss = 'distiller.distill_losses.loss_kd_fad.'
+# an unconditional discriminator (the config's default discriminator is
+# conditioned on the teacher's class probabilities since the t40 study)
+_uncond = {_loss + 'condition': 'none', _loss + 'teacher_context': None}
 # FAD without the trivial cues: both features standardised per sample
 # (signs on both sides, no exact zeros), a linear adapter, a discriminator
 # without spectral norm kept in check by an R1 penalty
@@ -54,6 +57,18 @@ _fad_v2 = {
     _loss + 'discriminator.spectral_norm': False,
     _loss + 'r1_gamma': 1.0,
     _loss + 'loss_weight': 1.0,
+    **_uncond,
+}
+# the first design (the config defaults until the t40 study chose the
+# fixes above; kept as the ablation row): L2-normalised features, a ReLU
+# adapter, spectral norm, weight 0.1, no R1
+_fad_v1 = {
+    _loss + 'normalize': True,
+    _loss + 'adapter.act': True,
+    _loss + 'discriminator.spectral_norm': True,
+    _loss + 'r1_gamma': 0.0,
+    _loss + 'loss_weight': 0.1,
+    **_uncond,
 }
 rows = [
     dict(name='student 40x', role='student',
@@ -72,7 +87,8 @@ rows = [
                       1.0}),
     dict(name='+ FAD (v1 defaults)', role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
-         'scanobjectnn.py'),
+         'scanobjectnn.py',
+         cfg_options=_fad_v1),
     dict(name='+ FAD (standardised, R1)', role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
@@ -149,7 +165,8 @@ rows = [
              _loss + 'discriminator.hidden_channels': (64, 64),
              _loss + 'r1_gamma': 0.01,
              _loss + 'loss_weight': 1.0,
-             _loss + 'target_grad_ratio': 0.3}),
+             _loss + 'target_grad_ratio': 0.3,
+             **_uncond}),
     dict(name='+ FAD (standardised, R1, lambda 10) + logit KD (T=1)',
          role='method',
          config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'

@@ -208,8 +208,27 @@ def test_project_configs_build(name):
     optim = build_optim_wrapper(model, cfg.optim_wrapper)
     if 'fad' in name:
         assert isinstance(optim, OptimWrapperDict)
-        assert model.distill_losses['loss_kd_fad'].discriminator\
-            .in_channels == 1024
+        fad = model.distill_losses['loss_kd_fad']
+        assert fad.discriminator.in_channels == 1024
+        # the defaults chosen by the FAD study: no trivial cue between the
+        # non-negative (max-pooled) teacher features and the student's
+        # adapted ones (no ReLU zeros, both signs after standardising), an
+        # R1-regularised discriminator instead of spectral norm, conditioned
+        # on the teacher's class probabilities
+        torch.manual_seed(0)
+        teacher = torch.rand(64, 1024)
+        student = model.adapters[next(iter(model.adapters))](
+            torch.randn(64, 160))
+        with torch.no_grad():
+            t, s = fad._prep(teacher), fad._prep(student)
+        assert (student == 0).float().mean() < 0.01
+        for side in (t, s):
+            assert 0.3 < (side < 0).float().mean() < 0.7
+        assert fad.r1_gamma > 0 and not any(
+            'parametrizations' in k for k in fad.discriminator.state_dict())
+        classes = model.student.head.fc_cls.out_features
+        assert fad.condition == 'teacher'
+        assert fad.discriminator.num_classes == classes
     assert ('loss_kd_cls' in model.distill_losses) == ('logit-kd' in name)
 
 
