@@ -70,6 +70,12 @@ _fad_v1 = {
     _loss + 'loss_weight': 0.1,
     **_uncond,
 }
+# the fixes at lambda 10 with the class-conditional discriminator (the
+# config defaults since the t40 study)
+_fad_cond = dict(_fad_v2, **{
+    _loss + 'loss_weight': 10.0,
+    _loss + 'condition': 'teacher',
+    _loss + 'teacher_context': 'head.fc_cls'})
 rows = [
     dict(name='student 40x', role='student',
          config='configs/pointnet2_cls/pointnet2-ssg-40x_1xb16-cpu_'
@@ -117,10 +123,7 @@ rows = [
          role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
-         cfg_options=dict(_fad_v2, **{
-             _loss + 'loss_weight': 10.0,
-             _loss + 'condition': 'teacher',
-             _loss + 'teacher_context': 'head.fc_cls'})),
+         cfg_options=_fad_cond),
     # tools/fad_probe.py on the lambda-10 run: the discriminator tells
     # teacher from student features (accuracy 0.96) by a margin of 0.03
     # logits only, the generator loss at its chance floor (0.702 vs ln 2);
@@ -180,10 +183,7 @@ rows = [
          role='method',
          config=_fad + 'fad-logit-kd_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
-         cfg_options=dict(_fad_v2, **{
-             _loss + 'loss_weight': 10.0,
-             _loss + 'condition': 'teacher',
-             _loss + 'teacher_context': 'head.fc_cls'})),
+         cfg_options=_fad_cond),
     dict(name='+ FAD (standardised, R1, paired)', role='method',
          config=_fad + 'fad_pointnet2-ssg-40x_1xb16-cpu_synthetic-'
          'scanobjectnn.py',
