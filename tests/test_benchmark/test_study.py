@@ -2,6 +2,7 @@
 and resume. The runner end to end (tools/train.py, Runner.test(), two
 seeds, reuse after an interruption, the teacher gate) runs on the demo's
 study: tests/test_tools/test_demo_benchmark.py."""
+import glob
 import json
 import os
 import os.path as osp
@@ -369,3 +370,17 @@ def test_teacher_can_start_from_the_plain_student(tmp_path):
         "schedule=dict(max_epochs=1, val_interval=1), own_teacher=True"})
     with pytest.raises(StudySpecError, match='own_teacher'):
         load_study(bad, root=REPO)
+
+
+@pytest.mark.parametrize(
+    'spec', sorted(
+        osp.relpath(p, REPO) for pattern in ('studies/*.py',
+                                             'projects/*/studies/*.py')
+        for p in glob.glob(osp.join(REPO, pattern))))
+def test_shipped_specs_load(spec):
+    """Every shipped study spec names existing configs, one plain student
+    and (where set) a reference that is one of its method rows."""
+    study = load_study(osp.join(REPO, spec), None, root=REPO)
+    assert len(rows_by_role(study, 'student')) == 1
+    if study.get('reference'):
+        assert study.reference in [r['name'] for r in study.rows]

@@ -10,6 +10,8 @@ _base_ = ['../../../studies/_base_/synthetic-kitti_800-700.py']
 _pd = 'projects/PointDistiller/configs/'
 _cfg = 'configs/distill/'
 _suffix = 'pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py'
+# every method is also paired with the positive control, seed by seed
+reference = '+ logit KD'
 rows = [
     dict(name='student 4x', role='student',
          config=_pd + 'pointpillars_hv-secfpn-4x_1xb2-cpu_synthetic-'
@@ -22,6 +24,9 @@ rows = [
          config=_pd + 'pointdistiller-paper-weights_' + _suffix),
     dict(name='+ PointDistiller', role='method',
          config=_pd + 'pointdistiller_' + _suffix),
+    # both terms at their own weights; paired with logit KD alone
+    dict(name='+ PointDistiller + logit KD', role='method',
+         config=_pd + 'pointdistiller-logit-kd_' + _suffix),
     dict(name='+ PointDistiller (BEV)', role='method',
          config=_pd + 'pointdistiller-bev_' + _suffix),
     dict(name='+ PointDistiller (BEV, frozen teacher adapter)',

@@ -416,3 +416,26 @@ def test_teacher_confident_terms_read_pointpillars_conv_cls(config):
     assert all(p.grad is None for p in model.teacher.parameters())
     assert any(p.grad is not None and p.grad.abs().sum() > 0
                for p in model.student.backbone.parameters())
+
+
+def test_pointdistiller_logit_kd_config_has_both_study_terms():
+    """The study's combined row (PointDistiller + logit KD) trains both
+    terms at the weights of their own rows, through the real distiller."""
+    from test_models.test_distillers.test_distiller3d import (batch, build,
+                                                              points, pp_cfg)
+    pd = '../projects/PointDistiller/configs/'
+    suffix = 'pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py'
+    both = pp_cfg(pd + 'pointdistiller-logit-kd_' + suffix)
+    alone = pp_cfg(pd + 'pointdistiller_' + suffix).distill_losses
+    logit = pp_cfg('distill/logit-kd_' + suffix).distill_losses
+    assert set(both.distill_losses) == {'loss_kd_pointdistiller',
+                                        'loss_kd_cls'}
+    assert both.distill_losses.loss_kd_pointdistiller == \
+        alone.loss_kd_pointdistiller
+    assert both.distill_losses.loss_kd_cls == logit.loss_kd_cls
+    model = build(both)
+    model.train()
+    losses = model(
+        **model.data_preprocessor(batch([points(3000)]), True), mode='loss')
+    for name in ('loss_kd_pointdistiller', 'loss_kd_cls'):
+        assert torch.isfinite(losses[name]) and losses[name] > 0
