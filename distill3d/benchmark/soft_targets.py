@@ -63,22 +63,40 @@ def agreement(teacher_logits: np.ndarray, student_logits: np.ndarray,
         labels (np.ndarray): (N, ) true classes.
 
     Returns:
+        dict[str, float]: See :func:`prediction_agreement`.
+    """
+    return prediction_agreement(
+        np.asarray(teacher_logits).argmax(1),
+        np.asarray(student_logits).argmax(1), labels)
+
+
+def prediction_agreement(teacher_pred: np.ndarray, student_pred: np.ndarray,
+                         labels: np.ndarray) -> Dict[str, float]:
+    """How often teacher and student are right on the same samples.
+
+    Args:
+        teacher_pred (np.ndarray): (N, ) teacher predictions (class ids).
+        student_pred (np.ndarray): (N, ) student predictions of the same
+            samples (points, shapes...).
+        labels (np.ndarray): (N, ) true classes.
+
+    Returns:
         dict[str, float]: Shares in % of the samples that ``both_right``,
         ``teacher_only`` (right, the student wrong: what the teacher could
         teach), ``student_only``, ``both_wrong``; ``same_prediction`` (%
-        with the same argmax, right or wrong).
+        with the same prediction, right or wrong).
     """
     labels = np.asarray(labels).reshape(-1)
-    t_pred = np.asarray(teacher_logits).argmax(1)
-    s_pred = np.asarray(student_logits).argmax(1)
+    t_pred = np.asarray(teacher_pred).reshape(-1)
+    s_pred = np.asarray(student_pred).reshape(-1)
     if t_pred.shape != s_pred.shape or len(t_pred) != len(labels):
-        raise ValueError('teacher and student logits must cover the same '
-                         f'{len(labels)} samples, got {t_pred.shape} and '
-                         f'{s_pred.shape}')
+        raise ValueError('teacher and student predictions must cover the '
+                         f'same {len(labels)} samples, got {t_pred.shape} '
+                         f'and {s_pred.shape}')
     t_ok, s_ok = t_pred == labels, s_pred == labels
 
     def share(mask: np.ndarray) -> float:
-        return float(100.0 * mask.mean())
+        return float(100.0 * mask.mean()) if mask.size else 0.0
 
     return dict(both_right=share(t_ok & s_ok),
                 teacher_only=share(t_ok & ~s_ok),
