@@ -137,12 +137,11 @@ def compare(teacher: Sequence[Scan], student: Sequence[Scan],
     for name, mask in groups.items():
         mask = mask & valid
         t, s, lab = t_pred[mask], s_pred[mask], labels[mask]
+        shares = prediction_agreement(t, s, lab)
         row = dict(points=int(mask.sum()),
-                   teacher_acc=float(100 * (t == lab).mean()) if mask.any()
-                   else 0.0,
-                   student_acc=float(100 * (s == lab).mean()) if mask.any()
-                   else 0.0,
-                   **prediction_agreement(t, s, lab))
+                   teacher_acc=shares['both_right'] + shares['teacher_only'],
+                   student_acc=shares['both_right'] + shares['student_only'],
+                   **shares)
         taught = s[(t == lab) & (s != lab)]
         ids, counts = np.unique(taught, return_counts=True)
         top = np.argsort(-counts)[:3]
