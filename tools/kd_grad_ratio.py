@@ -3,7 +3,7 @@
 Usage:
     python tools/kd_grad_ratio.py CONFIG [--data-root DIR]
         [--teacher-ckpt PATH] [--student-ckpt PATH] [--steps 4]
-        [--json OUT.json] [--cfg-options k=v ...]
+        [--at MODULE] [--json OUT.json] [--cfg-options k=v ...]
 
 CONFIG is a distillation config. The distiller and the train dataloader
 are built as ``tools/train.py`` builds them; ``--student-ckpt`` loads a
@@ -13,7 +13,11 @@ those in the middle of training. For ``--steps`` batches it prints, per
 ``loss_kd_*`` term: its value, the norm of its gradient with respect to
 the student's parameters, the ratio of that norm to the task losses'
 gradient norm, and the cosine between the two gradients (medians over the
-batches). Nothing is trained.
+batches). ``--at MODULE`` (a student module, e.g.
+``decode_head.conv_seg``) adds, per term, the gradient per row of that
+module's output against the task's on the same rows, and the rows' norm
+(:func:`distill3d.benchmark.grad_ratio.kd_gradient_ratios`). Nothing is
+trained.
 """
 import argparse
 import json
@@ -38,6 +42,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--steps', type=int, default=4)
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--work-dir', default='work_dirs/kd_grad_ratio')
+    parser.add_argument('--at', metavar='MODULE',
+                        help='also take the gradients at the output of '
+                        'this student module, row by row')
     parser.add_argument('--json')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     return parser.parse_args()
@@ -57,7 +64,7 @@ def main() -> None:
         load_student_weights(distiller, args.student_ckpt)
     loader = iter(runner.build_dataloader(cfg.train_dataloader))
     batches = [next(loader) for _ in range(args.steps)]
-    result = kd_gradient_ratios(distiller, batches)
+    result = kd_gradient_ratios(distiller, batches, at=args.at)
     print(format_ratios(result, args.config))
     if args.json:
         with open(args.json, 'w') as f:

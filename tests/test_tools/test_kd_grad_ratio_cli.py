@@ -25,8 +25,9 @@ def test_kd_grad_ratio_cli(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, 'argv', [
         'kd_grad_ratio.py', CONFIG, '--teacher-ckpt', ckpts['teacher'],
         '--student-ckpt', ckpts['student'], '--data-root', data,
-        '--steps', '2', '--work-dir', str(tmp_path / 'work'), '--json',
-        str(out), '--cfg-options', 'train_dataloader.batch_size=8'
+        '--steps', '2', '--at', 'head.fc_cls', '--work-dir',
+        str(tmp_path / 'work'), '--json', str(out), '--cfg-options',
+        'train_dataloader.batch_size=8'
     ])
     runpy.run_path(osp.join(REPO, 'tools', 'kd_grad_ratio.py'),
                    run_name='__main__')
@@ -39,3 +40,8 @@ def test_kd_grad_ratio_cli(tmp_path, monkeypatch):
     assert kd['norm'] > 0 and kd['ratio'] > 0
     assert -1.0 <= kd['cosine'] <= 1.0
     assert len(kd['per_batch']['ratio']) == 2
+    # --at: per shape (a row of fc_cls's (B, 40) logits), the term and the
+    # task pull on every row
+    assert result['at'] == 'head.fc_cls'
+    assert kd['rows'] == 1.0 and kd['row_grad'] > 0
+    assert kd['task_row_grad'] > 0 and kd['row_norm'] > 0

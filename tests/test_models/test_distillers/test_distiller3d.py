@@ -769,6 +769,31 @@ def test_kd_gradient_ratio_scales_with_the_loss_weight():
         assert torch.equal(v, params[k]), k
 
 
+def test_kd_gradient_ratio_at_a_module_output():
+    """``at``: per-row gradients at the classification conv's (N, C, H, W)
+    output, against the task's on the same rows."""
+    from distill3d.benchmark.grad_ratio import (format_ratios,
+                                                kd_gradient_ratios)
+    d = build(pp_cfg(PP_LOGIT))
+    d.distill_losses['loss_kd_cls'].loss_weight = 1.0
+    one = kd_gradient_ratios(d, [batch()], at='bbox_head.conv_cls')
+    d.distill_losses['loss_kd_cls'].loss_weight = 10.0
+    ten = kd_gradient_ratios(d, [batch()], at='bbox_head.conv_cls')
+    a, b = one['loss_kd_cls'], ten['loss_kd_cls']
+    # the logit term reaches every BEV cell of the map it distils
+    assert a['rows'] == pytest.approx(1.0)
+    assert b['row_grad'] == pytest.approx(10 * a['row_grad'], rel=1e-3)
+    assert b['task_row_grad'] == pytest.approx(a['task_row_grad'])
+    assert b['row_ratio'] == pytest.approx(10 * a['row_ratio'], rel=1e-3)
+    assert a['row_norm'] > 0 and a['task_row_grad'] > 0
+    # directions do not depend on the weight
+    assert b['row_cosine'] == pytest.approx(a['row_cosine'], abs=1e-4)
+    assert -1 <= a['row_cosine'] <= 1 and 0 <= a['row_agree'] <= 1
+    assert 'at bbox_head.conv_cls' in format_ratios(ten)
+    with pytest.raises(KeyError, match='bbox_head.nope'):
+        kd_gradient_ratios(d, [batch()], at='bbox_head.nope')
+
+
 # ----------------------------------------------------------------------
 # teacher_cfg as _base_ entries take it (issue 15, item 1)
 # ----------------------------------------------------------------------
