@@ -1,6 +1,6 @@
 """Schedule of the weight of every ``loss_kd_*`` term."""
 import math
-from typing import Optional
+from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
@@ -24,6 +24,15 @@ class DistillLossWeightHook(Hook):
     epochs with ``by_epoch=True``; ``decay_end`` defaults to the end of
     training). The scale is logged as ``kd_weight_scale``.
 
+    With ``terms`` the schedule applies to those terms only (e.g.
+    ``['loss_kd_affinity']``), through the distiller's per-term scale
+    ``kd_term_scale``; the other terms keep their weight, and the scale is
+    logged as ``kd_weight_scale.<term>``. With ``begin_iter`` the scale is
+    0 before that iteration and the warm-up starts there: a term that
+    harms an untrained student can wait until the student has learnt
+    something (e.g. M2SKD's affinity on a fresh student's logits, see
+    projects/M2SKD/README.md).
+
     Args:
         warmup_iters (int): Warm-up iterations. Defaults to 0.
         warmup_ratio (float): Scale at iteration 0. Defaults to 0.
@@ -32,6 +41,11 @@ class DistillLossWeightHook(Hook):
         decay_end (int, optional): End of the decay.
         min_scale (float): Scale at the end of the decay. Defaults to 0.
         by_epoch (bool): Decay bounds in epochs. Defaults to False.
+        terms (Sequence[str], optional): Schedule only these
+            ``loss_kd_*`` terms. Defaults to None (every term, through
+            ``kd_weight_scale``).
+        begin_iter (int): Iteration before which the scale is 0; the
+            warm-up starts there. Defaults to 0.
     """
 
     priority = 'NORMAL'
@@ -43,7 +57,9 @@ class DistillLossWeightHook(Hook):
                  decay_begin: int = 0,
                  decay_end: Optional[int] = None,
                  min_scale: float = 0.,
-                 by_epoch: bool = False):
+                 by_epoch: bool = False,
+                 terms: Optional[Sequence[str]] = None,
+                 begin_iter: int = 0):
         if decay not in (None, 'linear', 'cosine'):
             raise ValueError("decay must be None, 'linear' or 'cosine', got "
                              f'{decay!r}')
@@ -54,13 +70,20 @@ class DistillLossWeightHook(Hook):
         self.decay_end = decay_end
         self.min_scale = min_scale
         self.by_epoch = by_epoch
+        self.terms = None if terms is None else [str(t) for t in terms]
+        if begin_iter < 0:
+            raise ValueError(f'begin_iter must be >= 0, got {begin_iter}')
+        self.begin_iter = begin_iter
 
     def scale_at(self, it: int, epoch: int, max_iters: int,
                  max_epochs: int, iters_per_epoch: int) -> float:
         """The scale at an iteration (0-based)."""
         scale = 1.0
-        if self.warmup_iters > 0 and it < self.warmup_iters:
-            frac = it / self.warmup_iters
+        if it < self.begin_iter:
+            return 0.0
+        since = it - self.begin_iter
+        if self.warmup_iters > 0 and since < self.warmup_iters:
+            frac = since / self.warmup_iters
             scale = self.warmup_ratio + (1 - self.warmup_ratio) * frac
         if self.decay is None:
             return scale
@@ -89,5 +112,18 @@ class DistillLossWeightHook(Hook):
             else 1
         scale = self.scale_at(runner.iter, runner.epoch, runner.max_iters,
                               runner.max_epochs or 1, per_epoch)
-        unwrap(runner.model).kd_weight_scale = scale
-        runner.message_hub.update_scalar('train/kd_weight_scale', scale)
+        model = unwrap(runner.model)
+        if self.terms is None:
+            model.kd_weight_scale = scale
+            runner.message_hub.update_scalar('train/kd_weight_scale', scale)
+            return
+        known = getattr(model, 'distill_losses', {})
+        for name in self.terms:
+            if name not in known:
+                raise KeyError(
+                    f'DistillLossWeightHook: terms names {name!r}, which is '
+                    f'not a distillation term of the model (its terms: '
+                    f'{sorted(known)})')
+            model.kd_term_scale[name] = scale
+            runner.message_hub.update_scalar(
+                f'train/kd_weight_scale.{name}', scale)

@@ -240,6 +240,9 @@ class Distiller3D(BaseModel):
 
         #: multiplies every loss_kd_* term (DistillLossWeightHook sets it)
         self.kd_weight_scale = 1.0
+        #: multiplies one term, by name, on top of ``kd_weight_scale``
+        #: (DistillLossWeightHook with ``terms`` sets it)
+        self.kd_term_scale: Dict[str, float] = {}
         #: False after StopDistillHook: no teacher forward, no KD terms
         self.distill_enabled = True
 
@@ -619,7 +622,8 @@ class Distiller3D(BaseModel):
                         f'{term.teacher.module!r} gives '
                         f'{tuple(teacher.shape)}')
                 value = term.loss(student, teacher, **extra)
-            losses[term.name] = value * self.kd_weight_scale
+            losses[term.name] = value * self.kd_weight_scale * \
+                self.kd_term_scale.get(term.name, 1.0)
             # statistics a term exposes (e.g. PointDistiller's weight
             # spread) are logged, not summed: their keys hold no 'loss'
             short = term.name[len('loss_'):]

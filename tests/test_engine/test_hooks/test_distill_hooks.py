@@ -115,6 +115,35 @@ def test_weight_hook_writes_message_hub():
     assert buf.current() == pytest.approx(0.6)
 
 
+def test_begin_iter_holds_the_scale_at_zero_then_warms_up():
+    hook = DistillLossWeightHook(warmup_iters=4, begin_iter=10)
+    got = scales(hook, [0, 9, 10, 12, 14, 50])
+    assert got == pytest.approx([0.0, 0.0, 0.0, 0.5, 1.0, 1.0])
+    # without a warm-up the term switches on at begin_iter
+    got = scales(DistillLossWeightHook(begin_iter=3), [2, 3])
+    assert got == [0.0, 1.0]
+    with pytest.raises(ValueError, match='begin_iter'):
+        DistillLossWeightHook(begin_iter=-1)
+
+
+def test_terms_scale_only_those_terms():
+    model = SimpleNamespace(
+        kd_weight_scale=1.0, kd_term_scale={}, distill_enabled=True,
+        distill_losses={'loss_kd_logits': None, 'loss_kd_affinity': None})
+    hook = DistillLossWeightHook(warmup_iters=4, begin_iter=2,
+                                 terms=['loss_kd_affinity'])
+    runner = make_runner(model=model, it=4, hub='distill_hooks_test_terms')
+    hook.before_train_iter(runner, batch_idx=4)
+    assert model.kd_term_scale == {'loss_kd_affinity': pytest.approx(0.5)}
+    assert model.kd_weight_scale == 1.0  # the other terms are untouched
+    buf = runner.message_hub.get_scalar(
+        'train/kd_weight_scale.loss_kd_affinity')
+    assert buf.current() == pytest.approx(0.5)
+    hook = DistillLossWeightHook(terms=['loss_kd_afinity'])
+    with pytest.raises(KeyError, match="'loss_kd_afinity'.*loss_kd_logits"):
+        hook.before_train_iter(runner, batch_idx=4)
+
+
 def test_weight_hook_rejects_unknown_decay():
     with pytest.raises(ValueError, match='decay'):
         DistillLossWeightHook(decay='step')

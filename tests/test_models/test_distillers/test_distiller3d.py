@@ -769,6 +769,27 @@ def test_kd_gradient_ratio_scales_with_the_loss_weight():
         assert torch.equal(v, params[k]), k
 
 
+def test_kd_term_scale_weights_one_term():
+    """kd_term_scale (DistillLossWeightHook's ``terms``) multiplies the
+    named term on top of kd_weight_scale; other terms are untouched."""
+    d = build(pp_cfg(PP_LOGIT))
+    d.train()
+
+    def kd():
+        torch.manual_seed(0)
+        data = d.data_preprocessor(batch(), True)
+        return d(**data, mode='loss')['loss_kd_cls']
+
+    full = kd()
+    assert full.item() > 0
+    d.kd_term_scale['loss_kd_cls'] = 0.25
+    assert kd().item() == pytest.approx(0.25 * full.item(), rel=1e-5)
+    d.kd_weight_scale = 0.5
+    assert kd().item() == pytest.approx(0.125 * full.item(), rel=1e-5)
+    d.kd_term_scale['loss_kd_other'] = 0.0  # names no term: no effect
+    assert kd().item() == pytest.approx(0.125 * full.item(), rel=1e-5)
+
+
 def test_kd_gradient_ratio_at_a_module_output():
     """``at``: per-row gradients at the classification conv's (N, C, H, W)
     output, against the task's on the same rows."""
