@@ -69,6 +69,20 @@ rows = [
          cfg_options={
              'distiller.distill_losses.loss_kd_affinity.loss_weight': 0.0
          }),
+    # the affinity term at a tenth of its weight: 0.43x the task gradient
+    # at initialisation instead of 4.3x, 0.05x on a trained student
+    # (tools/kd_grad_ratio.py; README, phase 2)
+    dict(name='+ M2SKD (frozen teacher, affinity weight 0.1)', role='method',
+         config=_cfg + 'm2skd_cylinder3d_1xb2-cpu_synthetic-semantickitti.py',
+         cfg_options={
+             'distiller.distill_losses.loss_kd_affinity.loss_weight': 0.1
+         }),
+    # the affinity term off for 2 epochs, then warmed up over 2: on a fresh
+    # student it works against the labels (README, phase 2)
+    dict(name='+ M2SKD (frozen teacher, affinity from epoch 3)',
+         role='method',
+         config=_cfg + 'm2skd-late-affinity_cylinder3d_1xb2-cpu_synthetic-'
+         'semantickitti.py'),
     dict(name='multi-scan teacher (fused scans)', role='teacher',
          config=_cfg + 'cylinder3d-multiscan-ft_1xb2-cpu_synthetic-'
          'semantickitti.py',

@@ -121,6 +121,23 @@ def test_affinity_zero_for_equal_and_gradient_to_student_only(mode):
     assert s.grad[8:].abs().sum() == 0
 
 
+@pytest.mark.parametrize('mode', ['instance', 'class'])
+def test_affinity_gradient_scales_as_one_over_the_logit_norm(mode):
+    """Cosine affinities ignore the rows' length, so their gradient is
+    inversely proportional to it: on a fresh student's small logits the
+    term pulls far harder than on a trained one's (the M2SKD study)."""
+    samples, coors = _two_instances()
+    loss_fn = InstanceAffinityLoss(4, 4, mode=mode)
+    base, t = torch.randn(10, 4), torch.randn(10, 4)
+    grads = []
+    for scale in (0.1, 10.0):
+        s = (base * scale).requires_grad_()
+        loss = loss_fn(_record(s, coors), _record(t, coors), samples)
+        loss.backward()
+        grads.append(s.grad.norm())
+    assert grads[0] / grads[1] == pytest.approx(100.0, rel=1e-3)
+
+
 def test_affinity_uses_shared_voxels_only():
     samples, coors = _two_instances()
     loss_fn = InstanceAffinityLoss(4, 4)
