@@ -58,9 +58,10 @@ class AdversarialDistiller3D(Distiller3D):
     student step, before the update, the weight of its ``adv`` part is set
     to the one that makes that ratio equal ``target_grad_ratio`` (the same
     two gradient norms, detached; at most the term's ``max_loss_weight``)
-    and logged as ``<term>.adv_weight``. ``kd_weight_scale`` (warm-up,
-    stop) still multiplies the term. Under DDP each rank sets its own
-    weight from its own batch before the gradients are averaged.
+    and logged as ``<term>.adv_weight``. The term's scale
+    (``term_scale``: warm-up, stop) still multiplies the term. Under DDP
+    each rank sets its own weight from its own batch before the gradients
+    are averaged.
 
     Args:
         disc_steps (int): Discriminator updates per student update (on the
@@ -243,8 +244,9 @@ class AdversarialDistiller3D(Distiller3D):
         """
         terms = {n: t for n, t in self.adversarial_terms().items()
                  if getattr(t, 'target_grad_ratio', 0) > 0
-                 and 'adv' in getattr(t, 'parts', {})}
-        if not terms or self.kd_weight_scale == 0:
+                 and 'adv' in getattr(t, 'parts', {})
+                 and self.term_scale(n) != 0}
+        if not terms:
             return
         norms = self._feature_grad_norms(losses, terms, parts=('adv', ))
         for name, (task_norm, parts) in norms.items():
@@ -257,7 +259,7 @@ class AdversarialDistiller3D(Distiller3D):
                           max=loss.max_loss_weight).detach()
             scale = weight / loss.loss_weight
             losses[name] = losses[name] + (scale - 1) * adv * \
-                self.kd_weight_scale
+                self.term_scale(name)
             loss.parts['adv'] = adv * scale
             short = name[len('loss_'):]
             loss.log_vars['adv'] = loss.parts['adv'].detach()

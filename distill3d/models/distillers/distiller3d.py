@@ -622,14 +622,18 @@ class Distiller3D(BaseModel):
                         f'{term.teacher.module!r} gives '
                         f'{tuple(teacher.shape)}')
                 value = term.loss(student, teacher, **extra)
-            losses[term.name] = value * self.kd_weight_scale * \
-                self.kd_term_scale.get(term.name, 1.0)
+            losses[term.name] = value * self.term_scale(term.name)
             # statistics a term exposes (e.g. PointDistiller's weight
             # spread) are logged, not summed: their keys hold no 'loss'
             short = term.name[len('loss_'):]
             for key, stat in getattr(term.loss, 'log_vars', {}).items():
                 losses[f'{short}.{key}'] = torch.as_tensor(stat).detach()
         return losses
+
+    def term_scale(self, name: str) -> float:
+        """The scale of one KD term this step: ``kd_weight_scale`` times
+        its ``kd_term_scale`` (DistillLossWeightHook sets both)."""
+        return self.kd_weight_scale * self.kd_term_scale.get(name, 1.0)
 
     def _context(self, term) -> List[Tensor]:
         """Detached tensors of a term's ``teacher_context`` records."""
