@@ -3,6 +3,15 @@ import os.path as osp
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
+#: configs of the study-runner tests (repo-relative): PointPillars 4x, its
+#: PointDistiller config and the full-width teacher
+STUDY_STUDENT = 'projects/PointDistiller/configs/pointpillars_hv-secfpn-' \
+    '4x_1xb2-cpu_synthetic-kitti-3d-3class.py'
+STUDY_DISTILL = 'projects/PointDistiller/configs/pointdistiller_' \
+    'pointpillars-4x_1xb2-cpu_synthetic-kitti-3d-3class.py'
+STUDY_TEACHER = 'configs/pointpillars/pointpillars_hv-secfpn_1xb2-cpu_' \
+    'synthetic-kitti-3d-3class.py'
+
 
 def config_path(rel: str) -> str:
     """Absolute path of a config of this repo."""

@@ -8,7 +8,10 @@ Usage:
 SPEC is a study spec (``distill3d.benchmark.study_spec``), e.g.
 ``projects/PointDistiller/studies/pointpillars-4x_synthetic-kitti.py``.
 The runner prepares the data, trains what is missing (checkpoints made
-with the same settings are reused; an interrupted run resumes), evaluates
+with the same settings are reused; an interrupted run resumes; a run the
+ledger ``<out-dir>/study_runs.json`` holds is not retrained unless its
+checkpoint is needed: keep the ledger with the report and a later
+session, whose work dir is gone, goes on from it), evaluates
 every run with the task's mmdet3d metric plus a bootstrap over validation
 frames, refuses a verdict when the teacher does not beat the plain
 student by the spec's margin, and writes ``study.json``, ``study.md`` and
@@ -27,7 +30,7 @@ import warnings
 
 import distill3d  # noqa: F401  (CPU support, safe globals, registries)
 
-from distill3d.benchmark.study import run_study
+from distill3d.benchmark.study import import_report, run_study
 from distill3d.benchmark.study_runs import REPO
 from distill3d.utils import freeze_startup_objects
 
@@ -57,6 +60,11 @@ def parse_args() -> argparse.Namespace:
                         'the gate (verdicts stay refused)')
     parser.add_argument('--report-only', action='store_true',
                         help='train nothing; report the finished runs')
+    parser.add_argument('--import-report', metavar='STUDY_JSON',
+                        help='first record the runs of an earlier '
+                        'study.json in the ledger (<out-dir>/'
+                        'study_runs.json), as planned by the spec now: '
+                        'for a study whose work dir is gone')
     return parser.parse_args()
 
 
@@ -68,6 +76,11 @@ def main() -> None:
     os.chdir(REPO)
     name = os.path.splitext(os.path.basename(spec))[0]
     work_dir = args.work_dir or os.path.join('work_dirs', 'studies', name)
+    if args.import_report:
+        keys = import_report(spec, work_dir, os.path.abspath(
+            args.import_report), out_dir=args.out_dir, seeds=args.seeds)
+        print(f'imported {len(keys)} runs from {args.import_report}: '
+              + ', '.join(keys))
     stats = run_study(
         spec,
         work_dir,

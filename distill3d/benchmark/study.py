@@ -28,10 +28,12 @@ import numpy as np
 from mmengine.config import Config
 
 from .stats import gate, paired, summarize
-from .study_runs import (EVAL_STAMP, REPO, RUN_STAMP, Run, config_hash,
-                         evaluate, log, prepare_data, read_json,
-                         run_parallel, schedule_options, teacher_curve,
-                         train, training_settings)
+from .study_runs import (EVAL_STAMP, REPO, RUN_STAMP, Run, checkpoint_id,
+                         config_hash,
+                         evaluate, expected_data_stamp, log, prepare_data,
+                         read_json, run_parallel, schedule_options,
+                         teacher_curve, train, training_settings)
+from .study_ledger import LEDGER, StudyLedger, run_key
 from .study_spec import load_study, rows_by_role, slug, spec_summary
 
 
@@ -66,7 +68,8 @@ def plan_runs(study: Config, work_dir: str, data_root: str,
                     work_dir=osp.join(work_dir, 'runs', sub),
                     data_root=data_root, options=options,
                     max_epochs=int(sched['max_epochs']), task=study.task,
-                    config_hash=hashes[row['config']]))
+                    config_hash=hashes[row['config']],
+                    data_settings=expected_data_stamp(study.data)))
         runs[row['name']] = row_runs
     return runs
 
@@ -89,13 +92,17 @@ def _student_checkpoint(work_dir: str, student: dict, seed: int) -> str:
 def _paired_noise(method_eval: dict, base_eval: dict, key: str) -> \
         Optional[float]:
     """Std over the same bootstrap resamples of method - baseline."""
-    files = [e.get('bootstrap_file') for e in (method_eval, base_eval)]
-    if not all(f and osp.isfile(f) for f in files):
-        return None
     boots = []
-    for path in files:
-        with open(path) as f:
-            boots.append(json.load(f))
+    for result in (method_eval, base_eval):
+        # inlined by the ledger, or the evaluation's file in a work dir
+        boot = result.get('bootstrap')
+        path = result.get('bootstrap_file')
+        if boot is None and path and osp.isfile(path):
+            with open(path) as f:
+                boot = json.load(f)
+        if boot is None:
+            return None
+        boots.append(boot)
     a, b = boots
     same = all(a[k] == b[k]
                for k in ('indices_seed', 'num_frames', 'num_samples'))
@@ -242,18 +249,100 @@ def _after_its_student(students: List[Run], t_run: Run,
     return [init_then_teacher] + [task(r) for r in students if r is not init]
 
 
+def _teacher_needed(ledger: StudyLedger, distilled: List[Run]) -> bool:
+    """Whether the teacher's checkpoint is needed: some distillation run
+    is not in the ledger."""
+    return any(
+        ledger.lookup(r.row, r.seed, r.settings()) is None
+        for r in distilled)
+
+
+def teacher_instances(ledger: StudyLedger, t_run: Run, metric: str,
+                      student_mean: Optional[float],
+                      margin: float) -> List[dict]:
+    """Every training of the teacher the ledger holds (the first and the
+    reruns a later session made for its checkpoint), each gated.
+
+    Returns:
+        list[dict]: ``recorded``, ``metrics`` (headline) and ``gate``.
+    """
+    entry = ledger.lookup(t_run.row, t_run.seed, t_run.settings())
+    if entry is None:
+        return []
+    out = []
+    for inst in [dict(entry, metrics=entry['result']['metrics'])] + \
+            entry.get('reruns', []):
+        metrics = {m: inst['metrics'][m] for m in ledger.metrics
+                   if m in inst['metrics']}
+        out.append(dict(recorded=inst['recorded'], metrics=metrics,
+                        gate=gate(metrics.get(metric), student_mean,
+                                  margin)))
+    return out
+
+
+def _done_here(run: Run) -> bool:
+    """Whether the work dir holds the run, trained with its settings."""
+    stamp = read_json(osp.join(run.work_dir, RUN_STAMP)) or {}
+    return stamp.get('status') == 'done' and \
+        osp.isfile(run.final_checkpoint) and \
+        training_settings(stamp.get('settings')) == \
+        training_settings(run.settings())
+
+
 def _threads(jobs: int) -> Optional[int]:
     return 1 if jobs > 1 else None
 
 
 def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
                         force: bool, report_only: bool, results: dict,
-                        walls: dict, commands: dict) -> Optional[dict]:
+                        walls: dict, commands: dict,
+                        ledger: Optional[StudyLedger] = None,
+                        upstream: Optional[Callable[[], dict]] = None,
+                        needs_checkpoint: bool = False,
+                        curves: Optional[dict] = None,
+                        actual: Optional[dict] = None) -> Optional[dict]:
     """Train (or reuse) and evaluate one run; store what it gives.
 
     With ``report_only`` only runs already trained with the same settings
-    and evaluated count.
+    and evaluated count. A run the ledger holds with the same settings is
+    taken from it, neither trained nor evaluated, unless a later step
+    needs its checkpoint (``needs_checkpoint``: the teacher and the
+    student it starts from, when a distillation run must be trained) or
+    ``force``. Every run evaluated here is recorded in the ledger; one the
+    ledger held already is recorded as a rerun and the ledger's result
+    stays the reported one (:mod:`.study_ledger`).
+
+    Args:
+        upstream (Callable, optional): -> name -> the evaluation result of
+            a run this one starts from (:meth:`StudyLedger.lookup`),
+            called when the run is reached.
+        needs_checkpoint (bool): Train it when its checkpoint is missing,
+            even if the ledger holds it.
+        curves (dict, optional): Gets row name -> validation curve of a
+            teacher run.
+        actual (dict, optional): Gets row name -> seed -> the result of
+            the checkpoint trained or reused here (what a run that starts
+            from it starts from; a rerun's, not the ledger's).
     """
+    ups = upstream() if upstream is not None else {}
+    if ups is None:  # an upstream run is missing (report-only)
+        return None
+    entry = None
+    if ledger is not None and not force:
+        entry = ledger.lookup(run.row, run.seed, run.settings())
+    if entry is not None and not needs_checkpoint and \
+            (report_only or not _done_here(run)):
+        # a run done in this work dir is still evaluated from its
+        # checkpoint, which later steps (a benchmark) may want
+        log(f'{run.label}: from the ledger (recorded {entry["recorded"]})')
+        results.setdefault(run.row, {})[run.seed] = dict(
+            entry['result'], recorded=entry['recorded'])
+        walls.setdefault(run.row, {})[run.seed] = entry['seconds']
+        commands.setdefault(run.row, {})[run.seed] = entry['command']
+        if curves is not None and 'curve' in entry:
+            curves[run.row] = entry['curve']
+        return dict(checkpoint=None, seconds=entry['seconds'],
+                    reused=True, command=entry['command'])
     if report_only:
         stamp = read_json(osp.join(run.work_dir, RUN_STAMP)) or {}
         if stamp.get('status') != 'done' or \
@@ -269,6 +358,33 @@ def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
         trained = train(run, threads, force)
     result = evaluate(run, trained['checkpoint'], study.bootstrap, threads,
                       force and not report_only)
+    curve = None
+    if run.role == 'teacher':
+        curve = teacher_curve(run.work_dir, study.task,
+                              result.get('classes', []), study.metrics)
+    if actual is not None:
+        actual.setdefault(run.row, {})[run.seed] = result
+    if ledger is not None:
+        ident = checkpoint_id(trained['checkpoint'])
+        recorded = ledger.record(
+            run.row, run.seed, run.settings(), result, trained['seconds'],
+            trained['command'], ups, curve, rerun=entry is not None,
+            checkpoint_id=ident)
+        if entry is not None and entry.get('checkpoint_id') != ident:
+            # retrained for its checkpoint: the ledger's result (which
+            # earlier runs were paired with) stays the reported one
+            log(f'{run.label}: retrained for its checkpoint; reported: '
+                f'the ledger\'s run of {entry["recorded"]}')
+            results.setdefault(run.row, {})[run.seed] = dict(
+                recorded['result'], recorded=recorded['recorded'])
+            walls.setdefault(run.row, {})[run.seed] = recorded['seconds']
+            commands.setdefault(run.row, {})[run.seed] = \
+                recorded['command']
+            if curves is not None and 'curve' in recorded:
+                curves[run.row] = recorded['curve']
+            return trained
+    if curves is not None and curve is not None:
+        curves[run.row] = curve
     results.setdefault(run.row, {})[run.seed] = result
     walls.setdefault(run.row, {})[run.seed] = trained['seconds']
     commands.setdefault(run.row, {})[run.seed] = trained['command']
@@ -318,39 +434,77 @@ def run_study(spec: str,
     results: Dict[str, Dict[int, dict]] = {}
     walls: Dict[str, Dict[int, float]] = {}
     commands: Dict[str, Dict[int, str]] = {}
-
-    def task(run: Run):
-        return lambda: _train_and_evaluate(run, study, threads, force,
-                                           report_only, results, walls,
-                                           commands)
-
-    runs = plan_runs(study, work_dir, data_root)
+    curves: Dict[str, list] = {}
+    actual: Dict[str, Dict[int, dict]] = {}
+    ledger = StudyLedger(osp.join(out_dir, LEDGER), study.metrics)
     teacher_rows = rows_by_role(study, 'teacher')
     student_row = rows_by_role(study, 'student')[0]
+    methods = rows_by_role(study, 'method')
+    # planned once with the teacher's final checkpoint: the method runs'
+    # settings (and ledger keys) name it
+    t_run = None
+    if teacher_rows:
+        t_run = plan_runs(study, work_dir,
+                          data_root)[teacher_rows[0]['name']][0]
+    runs = plan_runs(study, work_dir, data_root,
+                     t_run.final_checkpoint if t_run else None)
+    init = None
+    if t_run is not None:
+        t_run = runs[teacher_rows[0]['name']][0]
+        if teacher_rows[0].get('init_from') == 'student':
+            init = next(r for r in runs[student_row['name']]
+                        if r.seed == t_run.seed)
+    distilled = [r for row in methods if not row.get('own_teacher')
+                 for r in runs[row['name']]]
+    teacher_needed = t_run is not None and not report_only and (
+        force or _teacher_needed(ledger, distilled))
+
+    def upstream(run: Run) -> Optional[Callable[[], Optional[dict]]]:
+        """The results ``run`` starts from, looked up when it runs."""
+        if run is t_run and init is not None:
+            src, name = init, 'init'
+        elif t_run is not None and any(run is r for r in distilled):
+            src, name = t_run, 'teacher'
+        else:
+            return None
+
+        def get():
+            res = actual.get(src.row, {}).get(src.seed) or \
+                results.get(src.row, {}).get(src.seed)
+            return None if res is None else {name: res}
+
+        return get
+
+    def task(run: Run):
+        return lambda: _train_and_evaluate(
+            run, study, threads, force, report_only, results, walls,
+            commands, ledger, upstream(run),
+            teacher_needed and (run is t_run or run is init), curves, actual)
+
     first = [task(r) for r in runs[student_row['name']]]
-    teacher_ckpt = None
-    if teacher_rows and teacher_rows[0].get('init_from') == 'student':
-        t_run = runs[teacher_rows[0]['name']][0]
+    if init is not None:
         first = _after_its_student(runs[student_row['name']], t_run, task)
-        teacher_ckpt = t_run.final_checkpoint
-    elif teacher_rows:
-        t_run = runs[teacher_rows[0]['name']][0]
+    elif t_run is not None:
         first.insert(0, task(t_run))
-        teacher_ckpt = t_run.final_checkpoint
     log(f'phase 1: teacher and plain student ({len(first)} runs, '
-        f'{study.jobs} at a time)')
+        f'{study.jobs} at a time; the teacher '
+        f'{"is" if teacher_needed else "is not"} needed as a checkpoint)')
     run_parallel(first, study.jobs)
-    curve = []
-    if teacher_rows and teacher_rows[0]['name'] in results:
-        t_eval = next(iter(results[teacher_rows[0]['name']].values()))
-        curve = teacher_curve(runs[teacher_rows[0]['name']][0].work_dir,
-                              study.task, t_eval.get('classes', []),
-                              study.metrics)
+    curve = curves.get(teacher_rows[0]['name'], []) if teacher_rows else []
     stats = collect(study, results, curve, walls, commands)
     log(f'gate: {stats["gate"]["reason"]}')
-    methods = rows_by_role(study, 'method')
-    if methods and (stats['gate']['passed'] or ignore_gate):
-        runs = plan_runs(study, work_dir, data_root, teacher_ckpt)
+    passed = stats['gate']['passed']
+    fresh = actual.get(t_run.row, {}).get(t_run.seed) if t_run else None
+    if fresh is not None and teacher_rows:
+        # the teacher this session distils from, when it is a rerun
+        student_mean = next(r for r in stats['rows']
+                            if r['role'] == 'student').get('mean')
+        now = gate(fresh['metrics'].get(study.metric), student_mean,
+                   study.gate_margin)
+        if fresh['metrics'] != results[t_run.row][t_run.seed]['metrics']:
+            log(f'gate of the retrained teacher: {now["reason"]}')
+            passed = passed and now['passed']
+    if methods and (passed or ignore_gate):
         # seed by seed, so that an interrupted study has every method on
         # its first seeds
         order = sorted((r for row in methods for r in runs[row['name']]),
@@ -363,16 +517,97 @@ def run_study(spec: str,
         log('phase 2 skipped: the teacher did not pass the gate '
             '(--ignore-gate trains the methods anyway); method runs that '
             'exist are reported with verdict "refused"')
-        runs = plan_runs(study, work_dir, data_root, teacher_ckpt)
         run_parallel([
             lambda r=r: _train_and_evaluate(r, study, threads, False, True,
-                                            results, walls, commands)
+                                            results, walls, commands,
+                                            ledger, upstream(r))
             for row in methods for r in runs[row['name']]
         ], 1)
         stats = collect(study, results, curve, walls, commands)
+    if t_run is not None:
+        student = next(r for r in stats['rows'] if r['role'] == 'student')
+        stats['teacher_instances'] = teacher_instances(
+            ledger, t_run, study.metric, student.get('mean'),
+            study.gate_margin)
     stats['wall_seconds'] = time.time() - start
     stats['spec'] = osp.relpath(spec, REPO) if osp.isabs(spec) else spec
     stats['command'] = command
     write_report(stats, out_dir)
     log(f'study written to {out_dir} in {stats["wall_seconds"]:.0f} s')
     return stats
+
+
+def import_report(spec: str, work_dir: str, report: str,
+                  out_dir: Optional[str] = None,
+                  seeds: Optional[Sequence[int]] = None) -> List[str]:
+    """Seed the ledger with the runs of an earlier ``study.json``.
+
+    For a study whose work dir is gone but whose report was committed:
+    every row and seed of ``report`` that the ledger lacks is recorded
+    with the settings the spec plans for it *now* (so the caller vouches
+    that configs and spec did not change since the report was made; the
+    entry's ``imported`` says from where), its metrics and noise, and the
+    report's teacher and plain student as its upstream results. The
+    report kept no bootstrap resamples, so imported runs have no paired
+    evaluation noise.
+
+    Args:
+        spec (str): The study spec.
+        work_dir (str): The work dir the runs are planned in (the method
+            runs' settings name the teacher checkpoint's path there).
+        report (str): The earlier ``study.json``.
+        out_dir (str, optional): Where the ledger is (default: work dir).
+        seeds (Sequence[int], optional): As in :func:`run_study`.
+
+    Returns:
+        list[str]: The keys recorded.
+    """
+    study = load_study(spec, seeds, root=REPO)
+    with open(report) as f:
+        old = json.load(f)
+    ledger = StudyLedger(osp.join(out_dir or work_dir, LEDGER), study.metrics)
+    have = ledger.entries()
+    data_root = study.data['root']
+    teacher_rows = rows_by_role(study, 'teacher')
+    t_run = plan_runs(study, work_dir, data_root)[
+        teacher_rows[0]['name']][0] if teacher_rows else None
+    runs = plan_runs(study, work_dir, data_root,
+                     t_run.final_checkpoint if t_run else None)
+    by_name = {r['name']: r for r in old['rows']}
+
+    def metrics_of(name: str, seed: int) -> Optional[dict]:
+        row = by_name.get(name, {})
+        m = row.get('seeds', {}).get(str(seed))
+        return None if m is None else dict(
+            metrics=m, noise=row.get('eval_noise', {}).get(str(seed), {}))
+
+    student = rows_by_role(study, 'student')[0]
+    t_res = metrics_of(teacher_rows[0]['name'], t_run.seed) \
+        if t_run else None
+    init_res = metrics_of(student['name'], t_run.seed) \
+        if t_run and teacher_rows[0].get('init_from') == 'student' else None
+    note = f'{osp.relpath(osp.abspath(report), REPO)} ({old.get("command")})'
+    done = []
+    for row in study.rows:
+        for run in runs[row['name']]:
+            res = metrics_of(row['name'], run.seed)
+            key = run_key(row['name'], run.seed)
+            if res is None or key in have:
+                continue
+            ups = {}
+            if run.role == 'teacher' and init_res is not None:
+                ups = dict(init=init_res)
+            elif run.role == 'method' and not row.get('own_teacher') and \
+                    t_res is not None:
+                ups = dict(teacher=t_res)
+            ledger.record(
+                run.row, run.seed, run.settings(), res,
+                by_name[row['name']].get('train_seconds',
+                                         {}).get(str(run.seed), 0.),
+                by_name[row['name']].get('commands',
+                                         {}).get(str(run.seed), ''), ups,
+                old.get('teacher_curve') if run.role == 'teacher' else None,
+                imported=note)
+            done.append(key)
+    return done
+

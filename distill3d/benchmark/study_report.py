@@ -58,6 +58,19 @@ def markdown(study: dict) -> str:
         f'**Teacher gate** (margin {s["gate_margin"]:.1f} points): '
         f'{study["gate"]["reason"]}.', ''
     ]
+    instances = study.get('teacher_instances', [])
+    if len(instances) > 1:
+        lines += [
+            'Teacher trainings (the first, then each retraining a later '
+            'session made for its checkpoint; CPU training is not '
+            'bit-reproducible): ' + '; '.join(
+                f'{_f(t["metrics"].get(study["metric"]), 2)} '
+                f'({t["recorded"][:10]}, gate '
+                f'{"passed" if t["gate"]["passed"] else "failed"})'
+                for t in instances) +
+            '. The gate above uses the first; each distilled run records '
+            'the teacher it learnt from (`study_runs.json`, `upstream`).',
+            '']
     for note in s.get('notes', []):
         lines += [note, '']
     noise = ', '.join(f'{m} ±{_f(v, 2)}'

@@ -111,8 +111,7 @@ def prepare_data(data: dict, force: bool = False) -> str:
         if not osp.isdir(root):
             raise FileNotFoundError(f'data.root {root} does not exist')
         return root
-    want = dict(type=data['type'], seed=int(data['seed']),
-                settings=json.loads(json.dumps(data['settings'])))
+    want = expected_data_stamp(data)
     stamp = osp.join(root, DATA_STAMP)
     if not force and read_json(stamp) == want:
         log(f'reusing the {data["type"]} data in {root}')
@@ -126,6 +125,15 @@ def prepare_data(data: dict, force: bool = False) -> str:
     write_json(stamp, want)
     log(f'data ready in {time.time() - start:.0f} s')
     return root
+
+
+def expected_data_stamp(data: dict) -> Optional[dict]:
+    """The stamp :func:`prepare_data` leaves for the spec's ``data``
+    (None for existing data), known before the data is generated."""
+    if data['type'] == 'existing':
+        return None
+    return dict(type=data['type'], seed=int(data['seed']),
+                settings=json.loads(json.dumps(data['settings'])))
 
 
 def data_stamp(root: str) -> Optional[dict]:
@@ -237,6 +245,10 @@ class Run:
         config_hash (str): :func:`config_hash` of ``config`` (computed when
             the run is planned: mmengine's config loading is not
             thread-safe).
+        data_settings (dict, optional): The data's stamp as the spec
+            plans it (:func:`expected_data_stamp`); without it the stamp
+            is read from ``data_root``, so a run's settings are known
+            before its data is generated (a report from the ledger).
     """
     row: str
     role: str
@@ -248,6 +260,7 @@ class Run:
     max_epochs: int
     task: str
     config_hash: str = ''
+    data_settings: Optional[dict] = None
 
     @property
     def label(self) -> str:
@@ -282,7 +295,8 @@ class Run:
             config_hash=self.config_hash or config_hash(self.config),
             options={k: v
                      for k, v in self.options.items()},
-            data=data_stamp(self.data_root),
+            data=self.data_settings if self.data_settings is not None
+            else data_stamp(self.data_root),
             data_root=self.data_root,
             seed=self.seed)
         if self.role == 'method':
@@ -423,6 +437,12 @@ def _set_aside(work_dir: str) -> None:
 def _file_id(path: str) -> dict:
     st = os.stat(path)
     return dict(path=path, size=st.st_size, mtime=int(st.st_mtime))
+
+
+def checkpoint_id(path: str) -> dict:
+    """Size and mtime of a checkpoint: which training made it."""
+    ident = _file_id(path)
+    return dict(size=ident['size'], mtime=ident['mtime'])
 
 
 #: option prefixes that shape the evaluation, not only the training

@@ -10,20 +10,15 @@ import time
 
 import pytest
 from helpers import REPO
+from helpers import STUDY_DISTILL as DISTILL
+from helpers import STUDY_STUDENT as STUDENT
+from helpers import STUDY_TEACHER as TEACHER
 
 from distill3d.benchmark.study import plan_runs
 from distill3d.benchmark.study_runs import (RUN_STAMP, Run, run_parallel,
                                             schedule_options, train)
 from distill3d.benchmark.study_spec import (StudySpecError, load_study,
                                             rows_by_role, slug)
-
-PD = 'projects/PointDistiller/configs/'
-STUDENT = PD + 'pointpillars_hv-secfpn-4x_1xb2-cpu_synthetic-kitti-3d-' \
-    '3class.py'
-DISTILL = PD + 'pointdistiller_pointpillars-4x_1xb2-cpu_synthetic-kitti-' \
-    '3d-3class.py'
-TEACHER = 'configs/pointpillars/pointpillars_hv-secfpn_1xb2-cpu_synthetic-' \
-    'kitti-3d-3class.py'
 
 SPEC = """
 task = 'det'
