@@ -17,7 +17,8 @@ batches). ``--at MODULE`` (a student module, e.g.
 ``decode_head.conv_seg``) adds, per term, the gradient per row of that
 module's output against the task's on the same rows, and the rows' norm
 (:func:`distill3d.benchmark.grad_ratio.kd_gradient_ratios`). Nothing is
-trained.
+trained. ``--seed`` fixes the batches (shuffle and augmentations): the
+same seed gives the same numbers.
 """
 import argparse
 import json
@@ -40,7 +41,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--teacher-ckpt')
     parser.add_argument('--student-ckpt')
     parser.add_argument('--steps', type=int, default=4)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='seed of the batches drawn (default 0)')
     parser.add_argument('--work-dir', default='work_dirs/kd_grad_ratio')
     parser.add_argument('--at', metavar='MODULE',
                         help='also take the gradients at the output of '
@@ -57,6 +59,10 @@ def main() -> None:
                             args.cfg_options, args.teacher_ckpt)
     cfg.train_dataloader.num_workers = 0
     cfg.train_dataloader.persistent_workers = False
+    # the Runner seeds Python, numpy and torch and, through them, the
+    # sampler's shuffle and the augmentations: the same --seed gives the
+    # same batches, run after run
+    cfg.randomness = dict(cfg.get('randomness') or {}, seed=args.seed)
     runner = RUNNERS.build(cfg)
     model = runner.model
     distiller = model.module if is_model_wrapper(model) else model
