@@ -17,7 +17,9 @@ metric through ``Runner.test()`` plus a bootstrap over validation frames
 
 Then :func:`collect` computes the statistics (:mod:`.stats`) and
 :func:`~.study_report.write_report` writes ``study.json``, ``study.md``
-and ``study.png``.
+and ``study.png``. Every evaluated run is also recorded in the ledger
+next to the report (:mod:`.study_ledger`), from which a later session,
+whose work dir is gone, goes on without retraining it.
 """
 import json
 import os.path as osp
