@@ -346,13 +346,10 @@ def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
         return dict(checkpoint=None, seconds=entry['seconds'],
                     reused=True, command=entry['command'])
     if report_only:
-        stamp = read_json(osp.join(run.work_dir, RUN_STAMP)) or {}
-        if stamp.get('status') != 'done' or \
-                training_settings(stamp.get('settings')) != \
-                training_settings(run.settings()) or \
-                not osp.isfile(run.final_checkpoint) or \
+        if not _done_here(run) or \
                 not osp.isfile(osp.join(run.work_dir, EVAL_STAMP)):
             return None
+        stamp = read_json(osp.join(run.work_dir, RUN_STAMP)) or {}
         trained = dict(checkpoint=run.final_checkpoint,
                        seconds=stamp.get('seconds', 0.),
                        command=run.command())
@@ -375,7 +372,9 @@ def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
         if entry is not None and entry.get('checkpoint_id') != ident:
             # retrained for its checkpoint: the ledger's result (which
             # earlier runs were paired with) stays the reported one
-            log(f'{run.label}: retrained for its checkpoint; reported: '
+            how = 'an earlier rerun' if trained.get('reused') else \
+                'retrained'
+            log(f'{run.label}: {how} for its checkpoint; reported: '
                 f'the ledger\'s run of {entry["recorded"]}')
             results.setdefault(run.row, {})[run.seed] = dict(
                 recorded['result'], recorded=recorded['recorded'])
