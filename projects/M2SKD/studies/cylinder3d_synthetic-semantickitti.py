@@ -27,6 +27,9 @@ metric = 'hard mIoU'
 metrics = ['hard mIoU', 'mIoU']
 seeds = [0, 1, 2]
 gate_margin = 3.0
+# the M2SKD rows are also paired with the logit term alone: does the
+# affinity term add anything to it?
+reference = '+ logit KD (M2SKD logit term only)'
 jobs = 2
 
 data = dict(
