@@ -24,7 +24,7 @@ whose work dir is gone, goes on without retraining it.
 import json
 import os.path as osp
 import time
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.config import Config
@@ -74,6 +74,20 @@ def plan_runs(study: Config, work_dir: str, data_root: str,
                     data_settings=expected_data_stamp(study.data)))
         runs[row['name']] = row_runs
     return runs
+
+
+def plan_with_teacher(study: Config, work_dir: str, data_root: str
+                      ) -> Tuple[Dict[str, List[Run]], Optional[Run]]:
+    """The runs of every row, the method runs naming the teacher's final
+    checkpoint (their settings and ledger keys name it), and the teacher's
+    run (None without a teacher row)."""
+    teacher_rows = rows_by_role(study, 'teacher')
+    if not teacher_rows:
+        return plan_runs(study, work_dir, data_root), None
+    name = teacher_rows[0]['name']
+    ckpt = plan_runs(study, work_dir, data_root)[name][0].final_checkpoint
+    runs = plan_runs(study, work_dir, data_root, ckpt)
+    return runs, runs[name][0]
 
 
 def _student_checkpoint(work_dir: str, student: dict, seed: int) -> str:
@@ -291,6 +305,17 @@ def _done_here(run: Run) -> bool:
         training_settings(run.settings())
 
 
+def _store(run: Run, result: dict, seconds: float, command: str,
+           curve: Optional[list], results: dict, walls: dict,
+           commands: dict, curves: Optional[dict]) -> None:
+    """Keep the result the report shows for ``run``."""
+    results.setdefault(run.row, {})[run.seed] = result
+    walls.setdefault(run.row, {})[run.seed] = seconds
+    commands.setdefault(run.row, {})[run.seed] = command
+    if curves is not None and curve is not None:
+        curves[run.row] = curve
+
+
 def _threads(jobs: int) -> Optional[int]:
     return 1 if jobs > 1 else None
 
@@ -337,12 +362,9 @@ def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
         # a run done in this work dir is still evaluated from its
         # checkpoint, which later steps (a benchmark) may want
         log(f'{run.label}: from the ledger (recorded {entry["recorded"]})')
-        results.setdefault(run.row, {})[run.seed] = dict(
-            entry['result'], recorded=entry['recorded'])
-        walls.setdefault(run.row, {})[run.seed] = entry['seconds']
-        commands.setdefault(run.row, {})[run.seed] = entry['command']
-        if curves is not None and 'curve' in entry:
-            curves[run.row] = entry['curve']
+        _store(run, dict(entry['result'], recorded=entry['recorded']),
+               entry['seconds'], entry['command'], entry.get('curve'),
+               results, walls, commands, curves)
         return dict(checkpoint=None, seconds=entry['seconds'],
                     reused=True, command=entry['command'])
     if report_only:
@@ -376,19 +398,13 @@ def _train_and_evaluate(run: Run, study: Config, threads: Optional[int],
                 'retrained'
             log(f'{run.label}: {how} for its checkpoint; reported: '
                 f'the ledger\'s run of {entry["recorded"]}')
-            results.setdefault(run.row, {})[run.seed] = dict(
-                recorded['result'], recorded=recorded['recorded'])
-            walls.setdefault(run.row, {})[run.seed] = recorded['seconds']
-            commands.setdefault(run.row, {})[run.seed] = \
-                recorded['command']
-            if curves is not None and 'curve' in recorded:
-                curves[run.row] = recorded['curve']
+            _store(run, dict(recorded['result'],
+                             recorded=recorded['recorded']),
+                   recorded['seconds'], recorded['command'],
+                   recorded.get('curve'), results, walls, commands, curves)
             return trained
-    if curves is not None and curve is not None:
-        curves[run.row] = curve
-    results.setdefault(run.row, {})[run.seed] = result
-    walls.setdefault(run.row, {})[run.seed] = trained['seconds']
-    commands.setdefault(run.row, {})[run.seed] = trained['command']
+    _store(run, result, trained['seconds'], trained['command'], curve,
+           results, walls, commands, curves)
     return trained
 
 
@@ -441,17 +457,9 @@ def run_study(spec: str,
     teacher_rows = rows_by_role(study, 'teacher')
     student_row = rows_by_role(study, 'student')[0]
     methods = rows_by_role(study, 'method')
-    # planned once with the teacher's final checkpoint: the method runs'
-    # settings (and ledger keys) name it
-    t_run = None
-    if teacher_rows:
-        t_run = plan_runs(study, work_dir,
-                          data_root)[teacher_rows[0]['name']][0]
-    runs = plan_runs(study, work_dir, data_root,
-                     t_run.final_checkpoint if t_run else None)
+    runs, t_run = plan_with_teacher(study, work_dir, data_root)
     init = None
     if t_run is not None:
-        t_run = runs[teacher_rows[0]['name']][0]
         if teacher_rows[0].get('init_from') == 'student':
             init = next(r for r in runs[student_row['name']]
                         if r.seed == t_run.seed)
@@ -570,10 +578,7 @@ def import_report(spec: str, work_dir: str, report: str,
     have = ledger.entries()
     data_root = study.data['root']
     teacher_rows = rows_by_role(study, 'teacher')
-    t_run = plan_runs(study, work_dir, data_root)[
-        teacher_rows[0]['name']][0] if teacher_rows else None
-    runs = plan_runs(study, work_dir, data_root,
-                     t_run.final_checkpoint if t_run else None)
+    runs, t_run = plan_with_teacher(study, work_dir, data_root)
     by_name = {r['name']: r for r in old['rows']}
 
     def metrics_of(name: str, seed: int) -> Optional[dict]:
