@@ -318,7 +318,10 @@ def _env(threads: Optional[int]) -> dict:
     env = dict(os.environ)
     env['PYTHONUNBUFFERED'] = '1'
     if threads:
-        for key in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
+        # numba too: its parallel kernels (the KITTI metric) would leave
+        # torch on all cores (distill3d.utils.numba_threads)
+        for key in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
+                    'NUMBA_NUM_THREADS'):
             env[key] = str(threads)
     return env
 
