@@ -15,9 +15,9 @@ _cp = 'configs/centerpoint/'
 reference = '+ heatmap KD'
 # The teacher: 8 epochs (3200 iterations) validated every epoch, as the
 # PointPillars teacher of the same data and schedule needed (BEV mAP 73.3 /
-# 77.4 / 78.9 / 80.4 / 80.7 at epochs 4-8: flat by epoch 8); about 4 s
-# per step on one core, so it takes about 4 h and resumes from its last
-# epoch when a session ends (rerun the command).
+# 77.4 / 78.9 / 80.4 / 80.7 at epochs 4-8: flat by epoch 8); 2.3 s per
+# step on one core (2026-12-05), about 2.7 h with its validations; it
+# resumes from its last epoch when a session ends (rerun the command).
 rows = [
     dict(name='student 4x', role='student',
          config=_cp + 'centerpoint_pillar016_secfpn-4x_1xb2-cpu_synthetic-'

@@ -318,10 +318,9 @@ def _env(threads: Optional[int]) -> dict:
     env = dict(os.environ)
     env['PYTHONUNBUFFERED'] = '1'
     if threads:
-        # numba too: its parallel kernels (the KITTI metric) would leave
-        # torch on all cores (distill3d.utils.numba_threads)
-        for key in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
-                    'NUMBA_NUM_THREADS'):
+        # numba follows OMP_NUM_THREADS in the child (import distill3d:
+        # distill3d.utils.numba_threads)
+        for key in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
             env[key] = str(threads)
     return env
 
