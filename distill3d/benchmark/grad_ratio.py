@@ -164,6 +164,8 @@ def _one_batch(distiller: nn.Module, batch: dict,
         if 'out' not in captured:
             raise RuntimeError(f'the student module {at!r} did not run')
         output = captured.pop('out')
+        if isinstance(output, (list, tuple)) and len(output) == 1:
+            output = output[0]  # a neck's [(N, C, H, W)] list
         x = output.features if hasattr(output, 'features') else output
         rows = _rows(output)
         g_task_rows = _rows(torch.autograd.grad(task, x,

@@ -811,6 +811,10 @@ def test_kd_gradient_ratio_at_a_module_output():
     assert b['row_cosine'] == pytest.approx(a['row_cosine'], abs=1e-4)
     assert -1 <= a['row_cosine'] <= 1 and 0 <= a['row_agree'] <= 1
     assert 'at bbox_head.conv_cls' in format_ratios(ten)
+    # a neck's one-map list ([(N, C, H, W)]) is taken as its map: the
+    # logit term reaches every BEV cell of it, through conv_cls
+    neck = kd_gradient_ratios(d, [batch()], at='neck')['loss_kd_cls']
+    assert neck['rows'] == pytest.approx(1.0) and neck['row_grad'] > 0
     with pytest.raises(KeyError, match='bbox_head.nope'):
         kd_gradient_ratios(d, [batch()], at='bbox_head.nope')
 
