@@ -97,6 +97,11 @@ class ModuleRecorder:
         self.record = make_record(args, output, self.spec.kind,
                                   self.spec.output, self.spec.xyz)
         if self.record.kind == 'dense':
+            # a head may change its output map in place after the hook
+            # (mmdet3d's CenterHead.loss_by_feat turns its heatmap logits
+            # into probabilities with ``sigmoid_``): a KD term must read the
+            # map as the module gave it (clone keeps the autograd graph)
+            self.record.tensor = self.record.tensor.clone()
             self.record.bev_range = self.bev_range
         if self.on_record is not None:
             self.on_record()

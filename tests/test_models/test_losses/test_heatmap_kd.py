@@ -74,6 +74,47 @@ def test_centerpoint_heatmap_kd_step():
     assert model.adapters['loss_kd_neck'].proj.weight.grad.abs().sum() > 0
 
 
+def test_centerpoint_heatmap_kd_is_zero_for_the_same_model():
+    """Teacher == student: heatmap KD through the distiller's loss step is
+    zero. CenterHead's loss turns the student's heatmap logits into
+    probabilities in place (``sigmoid_``) after they are recorded; a record
+    that shared that tensor compared probabilities with the teacher's
+    logits (KD ~ 10^2 here, and a push on every pixel)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from torch.nn.modules.batchnorm import _BatchNorm
+
+    from distill3d.datasets.transforms import AddZeroVelocity
+    from distill3d.engine import build_distill_cfg
+    from helpers import config_path
+    from mmdet3d.registry import MODELS
+    from test_models.test_distillers.test_distiller3d import batch, points
+    cfg = Config.fromfile(config_path(
+        'distill/heatmap-kd_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
+        'kitti-3d-3class.py'))
+    cfg.teacher_cfg = config_path(
+        'centerpoint/centerpoint_pillar016_secfpn-4x_1xb2-cpu_synthetic-'
+        'kitti-3d-3class.py')
+    cfg.teacher_ckpt = None
+    init_default_scope('mmdet3d')
+    torch.manual_seed(0)
+    model = MODELS.build(build_distill_cfg(cfg).model)
+    model.teacher.load_state_dict(model.student.state_dict())
+    model.train()
+    for m in model.student.modules():  # the teacher's (eval) statistics
+        if isinstance(m, _BatchNorm):
+            m.eval()
+    data = batch([points(2000, x=(0., 10.)) + torch.tensor([5., 0, 0, 0])])
+    for sample in data['data_samples']:
+        inst = sample.gt_instances_3d
+        inst.bboxes_3d = AddZeroVelocity()(
+            dict(gt_bboxes_3d=inst.bboxes_3d))['gt_bboxes_3d']
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    assert losses['task0.loss_heatmap'] > 0  # CenterHead's loss ran
+    for key in ('loss_kd_heatmap0', 'loss_kd_heatmap1'):
+        assert abs(losses[key].item()) < 1e-4, (key, losses[key].item())
+
+
 def test_teacher_masked_feature_loss_by_hand():
     from distill3d.models.losses import TeacherMaskedFeatureLoss
     torch.manual_seed(0)

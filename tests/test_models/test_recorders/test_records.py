@@ -40,7 +40,14 @@ def test_dense_record_from_conv():
     conv = nn.Conv2d(3, 5, 1)
     record, out = _hook_records(conv, 'm', torch.randn(2, 3, 4, 6))
     assert record.kind == 'dense'
-    assert record.tensor is out
+    assert torch.equal(record.tensor, out)
+    # a copy: an in-place change of the output after the hook (CenterHead's
+    # sigmoid_ on its heatmap) leaves the record as the module gave it,
+    # and the record's gradient still reaches the module
+    out.data.mul_(0)
+    assert record.tensor.abs().sum() > 0
+    record.tensor.sum().backward()
+    assert conv.bias.grad.abs().sum() > 0
     assert record.channels == 5
     assert record.coors is None and record.xyz is None
 
