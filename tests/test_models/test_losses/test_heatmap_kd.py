@@ -30,15 +30,25 @@ def test_heatmap_kd_by_hand(mode):
         CenterHeatmapKDLoss(mode='focal')
 
 
+def _centerpoint_batch() -> dict:
+    """A real-format batch whose boxes carry CenterHead's (zero) velocity."""
+    from distill3d.datasets.transforms import AddZeroVelocity
+    from test_models.test_distillers.test_distiller3d import batch, points
+    data = batch([points(2000, x=(0., 10.)) + torch.tensor([5., 0, 0, 0])])
+    for sample in data['data_samples']:
+        inst = sample.gt_instances_3d
+        inst.bboxes_3d = AddZeroVelocity()(
+            dict(gt_bboxes_3d=inst.bboxes_3d))['gt_bboxes_3d']
+    return data
+
+
 def test_centerpoint_heatmap_kd_step():
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
 
-    from distill3d.datasets.transforms import AddZeroVelocity
     from distill3d.engine import build_distill_cfg
     from helpers import config_path
     from mmdet3d.registry import MODELS
-    from test_models.test_distillers.test_distiller3d import batch, points
     heatmap_only = Config.fromfile(config_path(
         'distill/heatmap-kd_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
         'kitti-3d-3class.py'))
@@ -54,11 +64,7 @@ def test_centerpoint_heatmap_kd_step():
     torch.manual_seed(0)
     model = MODELS.build(build_distill_cfg(cfg).model)
     model.train()
-    data = batch([points(2000, x=(0., 10.)) + torch.tensor([5., 0, 0, 0])])
-    for sample in data['data_samples']:
-        inst = sample.gt_instances_3d
-        inst.bboxes_3d = AddZeroVelocity()(
-            dict(gt_bboxes_3d=inst.bboxes_3d))['gt_bboxes_3d']
+    data = _centerpoint_batch()
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     kd = {k: v for k, v in losses.items() if k.startswith('loss_kd_')}
     assert set(kd) == {'loss_kd_heatmap0', 'loss_kd_heatmap1', 'loss_kd_neck'}
@@ -84,11 +90,9 @@ def test_centerpoint_heatmap_kd_is_zero_for_the_same_model():
     from mmengine.registry import init_default_scope
     from torch.nn.modules.batchnorm import _BatchNorm
 
-    from distill3d.datasets.transforms import AddZeroVelocity
     from distill3d.engine import build_distill_cfg
     from helpers import config_path
     from mmdet3d.registry import MODELS
-    from test_models.test_distillers.test_distiller3d import batch, points
     cfg = Config.fromfile(config_path(
         'distill/heatmap-kd_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
         'kitti-3d-3class.py'))
@@ -104,11 +108,7 @@ def test_centerpoint_heatmap_kd_is_zero_for_the_same_model():
     for m in model.student.modules():  # the teacher's (eval) statistics
         if isinstance(m, _BatchNorm):
             m.eval()
-    data = batch([points(2000, x=(0., 10.)) + torch.tensor([5., 0, 0, 0])])
-    for sample in data['data_samples']:
-        inst = sample.gt_instances_3d
-        inst.bboxes_3d = AddZeroVelocity()(
-            dict(gt_bboxes_3d=inst.bboxes_3d))['gt_bboxes_3d']
+    data = _centerpoint_batch()
     losses = model(**model.data_preprocessor(data, True), mode='loss')
     assert losses['task0.loss_heatmap'] > 0  # CenterHead's loss ran
     for key in ('loss_kd_heatmap0', 'loss_kd_heatmap1'):
