@@ -23,6 +23,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from ..models.recorders import make_record
+
 
 def _grad_vector(loss: torch.Tensor, params: List[nn.Parameter]) -> \
         torch.Tensor:
@@ -52,12 +54,9 @@ def _total(value) -> torch.Tensor:
     return value.sum()
 
 
-def _rows(output) -> Tensor:
-    """A module output as (rows, channels): sparse tensors' features as
-    they are, a dense (N, C, ...) map with its positions as rows."""
-    x = output.features if hasattr(output, 'features') else output
-    if not torch.is_tensor(x):
-        raise TypeError(f'cannot take rows of a {type(x).__name__} output')
+def _rows(x: Tensor) -> Tensor:
+    """A module output's tensor as (rows, channels): (M, C) as it is, a
+    dense (N, C, ...) map with its positions as rows."""
     if x.dim() > 2:
         x = x.transpose(1, -1)
     return x.reshape(-1, x.shape[-1])
@@ -163,11 +162,10 @@ def _one_batch(distiller: nn.Module, batch: dict,
     if at is not None:
         if 'out' not in captured:
             raise RuntimeError(f'the student module {at!r} did not run')
-        output = captured.pop('out')
-        if isinstance(output, (list, tuple)) and len(output) == 1:
-            output = output[0]  # a neck's [(N, C, H, W)] list
-        x = output.features if hasattr(output, 'features') else output
-        rows = _rows(output)
+        # the tensor a KD record of the module would hold: a neck's [map]
+        # as its map, a sparse tensor's features
+        x = make_record((), captured.pop('out')).tensor
+        rows = _rows(x)
         g_task_rows = _rows(torch.autograd.grad(task, x,
                                                 retain_graph=True)[0])
     task_norm = float(g_task.norm())
