@@ -30,6 +30,43 @@ def test_heatmap_kd_by_hand(mode):
         CenterHeatmapKDLoss(mode='focal')
 
 
+@pytest.mark.parametrize('mode', ['kl', 'mse'])
+def test_heatmap_kd_teacher_pixels_by_hand(mode):
+    torch.manual_seed(0)
+    s = torch.randn(2, 3, 5, 4, requires_grad=True)
+    t = torch.randn(2, 3, 5, 4) * 3
+    loss = CenterHeatmapKDLoss(mode=mode, pixels='teacher', loss_weight=2.)
+    got = loss(s, t)
+    ps, pt = torch.sigmoid(s), torch.sigmoid(t)
+    if mode == 'kl':
+        per = pt * torch.log(pt / ps) + (1 - pt) * torch.log(
+            (1 - pt) / (1 - ps))
+    else:
+        per = (ps - pt)**2
+    w = pt.amax(dim=1, keepdim=True)
+    expected = 2. * (per * w).sum() / w.sum()
+    assert got.item() == pytest.approx(expected.item(), rel=1e-4)
+    got.backward()
+    assert s.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='pixels'):
+        CenterHeatmapKDLoss(pixels='fg')
+
+
+def test_heatmap_kd_teacher_pixels_ignore_the_background():
+    """A student that differs from the teacher only where the teacher sees
+    no centre: 'all' is dominated by it, 'teacher' barely sees it."""
+    t = torch.full((1, 2, 20, 20), -30.)
+    t[0, 0, 5, 5] = 3.
+    s = t.clone()
+    s[0, 0, 5, 5] = 1.  # the one object: the student is less sure
+    s_bg = s.clone()
+    s_bg[:, :, 10:, :] = -3.  # and its background is 30x less sure
+    for pixels, grows in (('all', True), ('teacher', False)):
+        loss = CenterHeatmapKDLoss(pixels=pixels)
+        ratio = (loss(s_bg, t) / loss(s, t)).item()
+        assert (ratio > 10) if grows else (ratio < 1.01), (pixels, ratio)
+
+
 def _centerpoint_batch() -> dict:
     """A real-format batch whose boxes carry CenterHead's (zero) velocity."""
     from distill3d.datasets.transforms import AddZeroVelocity
@@ -80,12 +117,14 @@ def test_centerpoint_heatmap_kd_step():
     assert model.adapters['loss_kd_neck'].proj.weight.grad.abs().sum() > 0
 
 
-def test_centerpoint_heatmap_kd_is_zero_for_the_same_model():
+@pytest.mark.parametrize('method', ['heatmap-kd', 'confident-heatmap-kd'])
+def test_centerpoint_heatmap_kd_is_zero_for_the_same_model(method):
     """Teacher == student: heatmap KD through the distiller's loss step is
-    zero. CenterHead's loss turns the student's heatmap logits into
-    probabilities in place (``sigmoid_``) after they are recorded; a record
-    that shared that tensor compared probabilities with the teacher's
-    logits (KD ~ 10^2 here, and a push on every pixel)."""
+    zero (both shipped variants). CenterHead's loss turns the student's
+    heatmap logits into probabilities in place (``sigmoid_``) after they
+    are recorded; a record that shared that tensor compared probabilities
+    with the teacher's logits (KD ~ 10^2 here, and a push on every
+    pixel)."""
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from torch.nn.modules.batchnorm import _BatchNorm
@@ -94,8 +133,12 @@ def test_centerpoint_heatmap_kd_is_zero_for_the_same_model():
     from helpers import config_path
     from mmdet3d.registry import MODELS
     cfg = Config.fromfile(config_path(
-        'distill/heatmap-kd_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
+        f'distill/{method}_centerpoint-pillar016-4x_1xb2-cpu_synthetic-'
         'kitti-3d-3class.py'))
+    if method == 'confident-heatmap-kd':
+        assert {(t.mode, t.pixels, t.loss_weight)
+                for t in cfg.distiller.distill_losses.values()} == {
+                    ('mse', 'teacher', 7.0)}
     cfg.teacher_cfg = config_path(
         'centerpoint/centerpoint_pillar016_secfpn-4x_1xb2-cpu_synthetic-'
         'kitti-3d-3class.py')
@@ -113,6 +156,10 @@ def test_centerpoint_heatmap_kd_is_zero_for_the_same_model():
     assert losses['task0.loss_heatmap'] > 0  # CenterHead's loss ran
     for key in ('loss_kd_heatmap0', 'loss_kd_heatmap1'):
         assert abs(losses[key].item()) < 1e-4, (key, losses[key].item())
+    # and not zero for another model: the terms see the student
+    model.student.pts_bbox_head.task_heads[0].heatmap[-1].bias.data += 1.
+    losses = model(**model.data_preprocessor(data, True), mode='loss')
+    assert losses['loss_kd_heatmap0'].item() > 1e-3
 
 
 def test_teacher_masked_feature_loss_by_hand():
