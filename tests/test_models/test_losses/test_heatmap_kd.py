@@ -6,12 +6,14 @@ import torch
 from distill3d.models.losses import CenterHeatmapKDLoss
 
 
+@pytest.mark.parametrize('pixels', ['all', 'teacher'])
 @pytest.mark.parametrize('mode', ['kl', 'mse'])
-def test_heatmap_kd_by_hand(mode):
+def test_heatmap_kd_by_hand(mode, pixels):
     torch.manual_seed(0)
     s = torch.randn(2, 3, 5, 4, requires_grad=True)
     t = torch.randn(2, 3, 5, 4) * 3
-    loss = CenterHeatmapKDLoss(temperature=2.0, mode=mode, loss_weight=0.5)
+    loss = CenterHeatmapKDLoss(temperature=2.0, mode=mode, loss_weight=0.5,
+                               pixels=pixels)
     got = loss(s, t)
     ps, pt = torch.sigmoid(s / 2), torch.sigmoid(t / 2)
     if mode == 'kl':
@@ -19,7 +21,11 @@ def test_heatmap_kd_by_hand(mode):
             (1 - pt) / (1 - ps))
     else:
         per = (ps - pt)**2
-    expected = 0.5 * per.sum() / pt.sum().clamp_min(1.)
+    if pixels == 'all':
+        expected = 0.5 * per.sum() / pt.sum().clamp_min(1.)
+    else:
+        w = pt.amax(dim=1, keepdim=True)
+        expected = 0.5 * (per * w).sum() / w.sum()
     assert got.item() == pytest.approx(expected.item(), rel=1e-4)
     got.backward()
     assert s.grad.abs().sum() > 0
@@ -28,26 +34,6 @@ def test_heatmap_kd_by_hand(mode):
         loss(s, t[:, :2])
     with pytest.raises(ValueError, match='mode'):
         CenterHeatmapKDLoss(mode='focal')
-
-
-@pytest.mark.parametrize('mode', ['kl', 'mse'])
-def test_heatmap_kd_teacher_pixels_by_hand(mode):
-    torch.manual_seed(0)
-    s = torch.randn(2, 3, 5, 4, requires_grad=True)
-    t = torch.randn(2, 3, 5, 4) * 3
-    loss = CenterHeatmapKDLoss(mode=mode, pixels='teacher', loss_weight=2.)
-    got = loss(s, t)
-    ps, pt = torch.sigmoid(s), torch.sigmoid(t)
-    if mode == 'kl':
-        per = pt * torch.log(pt / ps) + (1 - pt) * torch.log(
-            (1 - pt) / (1 - ps))
-    else:
-        per = (ps - pt)**2
-    w = pt.amax(dim=1, keepdim=True)
-    expected = 2. * (per * w).sum() / w.sum()
-    assert got.item() == pytest.approx(expected.item(), rel=1e-4)
-    got.backward()
-    assert s.grad.abs().sum() > 0
     with pytest.raises(ValueError, match='pixels'):
         CenterHeatmapKDLoss(pixels='fg')
 
