@@ -53,6 +53,11 @@ class FakeRuns:
     def __init__(self):
         self.trained, self.evaluated = [], []
         self.teacher_value = VALUES[('teacher', 0)]
+        # each fake checkpoint gets its own mtime, one second apart: the
+        # ledger tells trainings apart by size and whole-second mtime, and
+        # fakes written within one second with equal sizes ('teacher 0
+        # 31.0' / 'teacher 0 11.5') would look like one training
+        self._mtime = 1_700_000_000
 
     def value(self, run: Run) -> float:
         if run.role == 'teacher':
@@ -71,6 +76,8 @@ class FakeRuns:
         os.makedirs(run.work_dir, exist_ok=True)
         with open(run.final_checkpoint, 'w') as f:
             f.write(f'{run.row} {run.seed} {self.value(run)}')
+        self._mtime += 1
+        os.utime(run.final_checkpoint, (self._mtime, self._mtime))
         write_json(stamp, dict(settings=run.settings(), status='done',
                                seconds=5.0))
         return dict(checkpoint=run.final_checkpoint, seconds=5.0,
